@@ -72,7 +72,7 @@ def fit(model: nn.Module, data: Split, *, epochs: int, optimizer: torch.optim.Op
         raise ValueError(f"epochs and evals_per_epoch must be positive, got {epochs}, {evals_per_epoch}")
     n = len(data.x_train)
     steps_per_epoch = -(-n // batch_size)
-    eval_every = max(1, steps_per_epoch // evals_per_epoch)
+    eval_after = {max(1, k * steps_per_epoch // evals_per_epoch) for k in range(1, evals_per_epoch + 1)}
     history = History()
     step = 0
     model.train()
@@ -84,7 +84,7 @@ def fit(model: nn.Module, data: Split, *, epochs: int, optimizer: torch.optim.Op
             loss.backward()
             optimizer.step()
             step += 1
-            if (i + 1) % eval_every == 0 or i + 1 == steps_per_epoch:
+            if i + 1 in eval_after:
                 _record(history, model, data, loss_fn, step, step / steps_per_epoch)
         history.epoch[-1] = round(history.epoch[-1])  # the last evaluation of an epoch sits on it
         bar.set_postfix(train_acc=f"{history.train_acc[-1]:.3f}", test_acc=f"{history.test_acc[-1]:.3f}")
@@ -92,8 +92,6 @@ def fit(model: nn.Module, data: Split, *, epochs: int, optimizer: torch.optim.Op
 
 
 def _record(history: History, model: nn.Module, data: Split, loss_fn: LossFn, step: int, epoch: float) -> None:
-    if history.step and history.step[-1] == step:
-        return
     train_loss, train_acc = evaluate(model, data.x_train, data.y_train, loss_fn)
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test, loss_fn)
     history.epoch.append(epoch)

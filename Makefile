@@ -1,0 +1,28 @@
+# Two commands for readers: `make book` and `make test`. Both install the pinned stack into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install book test clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Execute every chapter (cached) and write the HTML book to _build/html.
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
+
+# Unit tests of utils, every chapter notebook at the smoke budget (nbval), and the book's structure.
+test: $(STAMP)
+	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
+
+# Remove what builds and tests write (all of it under _build/); committed files are never touched.
+clean:
+	rm -rf _build

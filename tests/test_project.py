@@ -1,0 +1,78 @@
+"""Checks of the project's own files: pins, notebooks, table of contents, CI entry point."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+
+
+def requirement_pins() -> dict[str, str]:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    pins = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    return dict(pin.split("==") for pin in pins)
+
+
+def test_every_requirement_is_pinned():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        assert not line or re.fullmatch(r"[A-Za-z0-9_.\-]+==[A-Za-z0-9_.\-+]+", line), line
+
+
+def test_environment_yml_pins_equal_requirements():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert dict(pin.split("==") for pin in pip_section) == requirement_pins()
+
+
+def test_lock_agrees_with_requirements():
+    lock = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line)
+    lock = {name.lower(): version for name, version in lock.items()}
+    for name, version in requirement_pins().items():
+        assert lock.get(name.lower()) == version, name
+
+
+def test_notebooks_are_committed_clean_and_listed():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert NOTEBOOKS, "no chapters found"
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        rel = path.relative_to(ROOT).with_suffix("").as_posix()
+        assert f"file: {rel}" in toc, f"{rel} is not in _toc.yml"
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, f"{rel} has outputs"
+
+
+def test_colab_install_points_at_the_configured_repository():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in NOTEBOOKS:
+        setup = "".join(json.loads(path.read_text())["cells"][1]["source"])
+        assert "google.colab" in setup and f"git+{url}" in setup, path.name
+
+
+def test_each_notebook_opens_its_own_chapter_ledger():
+    for path in NOTEBOOKS:
+        text = path.read_text()
+        rel = path.relative_to(ROOT / "notebooks").with_suffix("").as_posix()
+        assert f'claims.Chapter(\\"{rel}\\")' in text, path.name
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make book" in readme and "make test" in readme
+
+
+def test_booklint_reports_no_problem():
+    lint = ROOT.parent / "shared" / "tools" / "booklint.py"
+    if not lint.exists():
+        import pytest
+        pytest.skip("the conventions checker lives beside the checkout, in ../shared")
+    out = subprocess.run([sys.executable, str(lint), "--repo", str(ROOT), "--strict"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
