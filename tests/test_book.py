@@ -37,7 +37,21 @@ def test_every_toc_chapter_is_in_a_part():
         assert nb.relative_to(ROOT).with_suffix("").as_posix() in files
 
 
+def snapshot() -> dict[str, float]:
+    """Modification times of every file outside _build/ and .venv/."""
+    skip = {"_build", ".venv", ".git"}
+    return {str(p.relative_to(ROOT)): p.stat().st_mtime for p in ROOT.rglob("*")
+            if p.is_file() and not skip & set(p.relative_to(ROOT).parts) and "__pycache__" not in p.parts}
+
+
+def test_clean_removes_only_build_outputs():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nclean:")[1].strip().splitlines()[0].strip()
+    assert recipe == "rm -rf _build"
+
+
 def test_book_structure_builds_without_warnings():
+    before = snapshot()
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--structure"],
                             cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
@@ -45,3 +59,4 @@ def test_book_structure_builds_without_warnings():
     assert (html / "index.html").is_file() and (html / "book" / "scoreboard.html").is_file()
     for nb in (ROOT / "notebooks").rglob("*.ipynb"):
         assert (html / nb.relative_to(ROOT).with_suffix(".html")).is_file()
+    assert snapshot() == before, "the build wrote or changed files outside _build/"

@@ -105,3 +105,9 @@ def test_batches_validate():
         list(data.batches(torch.zeros(3, 1), torch.zeros(2), 2))
     with pytest.raises(ValueError, match="batch_size"):
         list(data.batches(torch.zeros(3, 1), torch.zeros(3), 0))
+
+
+def test_load_by_name():
+    assert data.load("digits").name == "digits-8x8"
+    with pytest.raises(ValueError, match="digits, mnist"):
+        data.load("cifar-100")

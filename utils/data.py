@@ -164,3 +164,13 @@ def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = T
         else:
             idx = order[start:start + batch_size]
             yield x[idx], y[idx]
+
+
+DATASETS = {"mnist": mnist, "digits": digits}
+
+
+def load(name: str, **kwargs) -> Split:
+    """A dataset by name (``"mnist"``, ``"digits"``), with the loader's keyword arguments."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}")
+    return DATASETS[name](**kwargs)
