@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test clean
+.PHONY: install book test bench reliability clean
 
 install: $(STAMP)
 
@@ -21,7 +21,16 @@ book: $(STAMP)
 # Unit tests of utils, every chapter notebook at the smoke budget (nbval), and the book's structure.
 test: $(STAMP)
 	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=120 tests notebooks
+
+# Every chapter in its own process at $(BUDGET): wall time, peak memory, claims -> _build/bench/<budget>.md
+BUDGET ?= smoke
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py --budget $(BUDGET)
+
+# Determinism (two runs, same claims), memory ceiling (3 GB a chapter), nbval 5 runs in a row.
+reliability: $(STAMP)
+	$(BIN)/python tools/reliability.py
 
 # Remove what builds and tests write (all of it under _build/); committed files are never touched.
 clean:

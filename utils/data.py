@@ -163,7 +163,7 @@ def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = T
             yield x[start:start + batch_size], y[start:start + batch_size]
         else:
             idx = order[start:start + batch_size]
-            yield x[idx], y[idx]
+            yield x.index_select(0, idx), y.index_select(0, idx)
 
 
 DATASETS = {"mnist": mnist, "digits": digits}
