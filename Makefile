@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: install book test bench reliability clean
 
 install: $(STAMP)
@@ -14,12 +17,18 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Debian's Chromium for the browser test (tests/test_browser.py); never a downloaded browser.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
+
 # Execute every chapter (cached) and write the HTML book to _build/html.
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
-# Unit tests of utils, every chapter notebook at the smoke budget (nbval), and the book's structure.
-test: $(STAMP)
+# Unit tests of utils, every chapter notebook at the smoke budget (nbval), the book's structure,
+# and the smoke-budget book opened in headless Chromium.
+test: $(STAMP) $(CHROMIUM)
 	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=120 tests notebooks
 

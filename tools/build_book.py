@@ -35,7 +35,7 @@ def write_config(execute: str, cache: str, path: Path) -> Path:
     return path
 
 
-def build(structure: bool) -> int:
+def build(structure: bool, budget_name: str | None = None, output: Path | None = None) -> int:
     build_dir = ROOT / "_build"
     env = dict(os.environ)
     if structure:
@@ -43,10 +43,10 @@ def build(structure: bool) -> int:
         output = build_dir / "structure"
         env["BOOK_LEDGER_DIR"] = str(build_dir / "structure" / "claims")
     else:
-        name = budget.current()
+        name = budget.validate(budget_name) if budget_name else budget.current()
         env["BOOK_BUDGET"] = name
         config = write_config("cache", f"_build/.jupyter_cache/{name}", build_dir / f"config-{name}.yml")
-        output = ROOT
+        output = output or ROOT
         env["BOOK_LEDGER_DIR"] = str(build_dir / "claims" / name)
         print(f"building the book at budget {name!r}", flush=True)
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--config", str(config),
@@ -57,7 +57,10 @@ def build(structure: bool) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--structure", action="store_true", help="build without executing notebooks")
-    return build(parser.parse_args().structure)
+    parser.add_argument("--budget", help="smoke, standard or full (default: $BOOK_BUDGET, else by hardware)")
+    parser.add_argument("--output", type=Path, help="folder that receives _build/html (default: the book's root)")
+    args = parser.parse_args()
+    return build(args.structure, args.budget, args.output)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""Open a built book in headless Chromium and report what a reader would see broken.
+
+Used by tests/test_browser.py; also runnable by hand: ``python tests/browser.py _build/html``.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on a closed network: no background connections, no sandbox as root, a throwaway profile.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` on a free localhost port; yield its base URL."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+def is_local(url: str) -> bool:
+    return urlparse(url).hostname in {"127.0.0.1", "localhost"}
+
+
+def check_page(page, url: str) -> dict:
+    """Load ``url``; return its problems and facts (images, math, local links).
+
+    Resources of other hosts (CDNs) cannot load on a closed network such as CI's: their failures
+    are listed apart, in ``external_failures``, and are not problems of the book.
+    """
+    errors: list[str] = []
+    external_failures: list[str] = []
+
+    def on_console(msg) -> None:
+        # "Failed to load resource" repeats a network event, which is recorded below with its URL
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(f"console error: {msg.text}")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            (errors if is_local(response.url) else external_failures).append(f"HTTP {response.status} {response.url}")
+
+    def on_failed(request) -> None:
+        (errors if is_local(request.url) else external_failures).append(f"failed to load {request.url}")
+
+    def on_page_error(exc) -> None:
+        errors.append(f"script error: {exc}")
+
+    handlers = {"console": on_console, "response": on_response, "requestfailed": on_failed,
+                "pageerror": on_page_error}
+    for event, handler in handlers.items():
+        page.on(event, handler)
+    try:
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(300)
+        images = page.eval_on_selector_all(
+            "main img, article img", "els => els.map(e => [e.currentSrc, e.naturalWidth, e.naturalHeight])")
+        errors += [f"broken image {src}" for src, w, h in images if not (w > 0 and h > 0)]
+        has_math_source = page.eval_on_selector_all("div.math, span.math", "els => els.length") > 0
+        if has_math_source:
+            try:
+                page.wait_for_selector("mjx-container", timeout=10_000)
+            except Exception:
+                errors.append("math did not render (no mjx-container)")
+        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    finally:
+        for event, handler in handlers.items():
+            page.remove_listener(event, handler)
+    local_links = sorted({link.split("#")[0] for link in links if is_local(link) and link.split("#")[0]})
+    return {"url": url, "errors": errors, "external_failures": external_failures, "images": len(images),
+            "math": has_math_source, "links": local_links}
+
+
+def check_book(html: Path, pages: list[str], screenshot: Path | None = None) -> list[dict]:
+    """Check each page (paths relative to ``html``) and every local link they contain."""
+    from playwright.sync_api import sync_playwright
+
+    results = []
+    with serve(html) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for rel in pages:
+            result = check_page(page, urljoin(base, rel))
+            for link in result["links"]:
+                path = html / urlparse(link).path.lstrip("/")
+                if not (path.is_file() or (path / "index.html").is_file()):
+                    result["errors"].append(f"dead link {link}")
+            results.append(result)
+            if screenshot is not None and rel == pages[-1]:
+                page.screenshot(path=str(screenshot), full_page=False)
+        browser.close()
+    return results
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    found = [str(p.relative_to(root)) for p in sorted(root.rglob("*.html")) if "_static" not in p.parts]
+    for r in check_book(root, found):
+        print(r["url"], "OK" if not r["errors"] else r["errors"])

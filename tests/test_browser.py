@@ -1,0 +1,77 @@
+"""The executed book, opened in headless Chromium as a reader would: pages, figures, math, links, Scoreboard."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser import check_book  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "_build" / "browser"
+HTML = OUT / "_build" / "html"
+ARTIFACTS = ROOT / "_build" / "test-artifacts"
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import scoreboard  # noqa: E402
+
+
+def toc_pages() -> list[str]:
+    files = ["book/intro"] + [f for _, docs in scoreboard.chapters_by_part(ROOT / "_toc.yml") for f in docs]
+    return [f + ".html" for f in files]
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--budget", "smoke",
+                             "--output", str(OUT)], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return HTML
+
+
+def test_every_page_loads_with_its_figures_math_and_links(built_book):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pages = toc_pages()
+    chapter = next(p for p in pages if p.startswith("notebooks/02_milestones"))
+    results = check_book(built_book, [p for p in pages if p != chapter] + [chapter],
+                         screenshot=ARTIFACTS / "chapter.png")
+    problems = [f"{r['url']}: {e}" for r in results for e in r["errors"]]
+    assert not problems, "\n".join(problems)
+    for r in results:
+        if "/notebooks/" in r["url"]:
+            assert r["images"] >= 2, f"{r['url']}: {r['images']} figures"
+    assert any(r["math"] for r in results if "01_backprop" in r["url"]), "the backprop chapter shows no math"
+    assert (ARTIFACTS / "chapter.png").stat().st_size > 10_000
+
+
+def test_scoreboard_has_a_row_per_claim(built_book):
+    ledger = ROOT / "_build" / "claims" / "smoke"
+    claims = [json.loads(line) for f in ledger.glob("*.jsonl") for line in f.read_text().splitlines()]
+    chapters = {c["chapter"] for c in claims}
+    assert chapters == {p.removeprefix("notebooks/").removesuffix(".html") for p in toc_pages() if p.startswith("notebooks/")}
+    page = (built_book / "book" / "scoreboard.html").read_text()
+    assert page.count("<tr><td>") == len(claims)
+    for claim in claims:
+        assert claim["name"].replace("<", "&lt;").replace(">", "&gt;") in page
+
+
+def test_widget_state_is_saved_in_the_pages(built_book):
+    for rel in toc_pages():
+        notebook = ROOT / rel.replace(".html", ".ipynb")
+        if notebook.is_file() and "widgets.interact" in notebook.read_text():
+            page = (built_book / rel).read_text()
+            assert "application/vnd.jupyter.widget-state+json" in page, rel
+
+
+def test_the_checker_catches_a_broken_page(tmp_path):
+    (tmp_path / "good.html").write_text("<html><body><main><p>fine</p><a href='good.html'>self</a></main></body></html>")
+    (tmp_path / "bad.html").write_text(
+        "<html><body><main><img src='missing.png'><a href='nowhere.html'>dead</a>"
+        "<script>undefinedFunction()</script></main></body></html>")
+    good, bad = check_book(tmp_path, ["good.html", "bad.html"])
+    assert good["errors"] == []
+    text = " ".join(bad["errors"])
+    assert "broken image" in text and "dead link" in text and "script error" in text
