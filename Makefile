@@ -30,7 +30,7 @@ book: $(STAMP)
 # and the smoke-budget book opened in headless Chromium.
 test: $(STAMP) $(CHROMIUM)
 	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=120 tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
 
 # Every chapter in its own process at $(BUDGET): wall time, peak memory, claims -> _build/bench/<budget>.md
 BUDGET ?= smoke

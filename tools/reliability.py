@@ -50,7 +50,7 @@ def main() -> int:
     env = {**os.environ, "BOOK_BUDGET": "smoke", "HF_HUB_OFFLINE": "1",
            "BOOK_LEDGER_DIR": str(ROOT / "_build" / "claims" / "reliability")}
     for run in range(1, args.repeats + 1):
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-cell-timeout=120",
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "--nbval-cell-timeout=300",
                                  "notebooks"], cwd=ROOT, env=env, capture_output=True, text=True)
         summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]
         print(f"nbval run {run}/{args.repeats}: {summary}", flush=True)
