@@ -21,6 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_TIME_LIMIT_S = 900
 
 
+PAGE_HEADER = """# Benchmark
+
+What the book costs to run, measured by `make bench` (`python tools/bench.py --budget smoke --write-page`):
+each chapter executed in a fresh process at the given budget, its wall time (kernel start included), its peak
+memory, and the claims it checked. Below the table, two measurements of the shared helpers, taken in the
+same run: the in-memory batch iterator against PyTorch's `DataLoader`, and `utils.train.fit` against a bare
+hand-written loop doing the same work (their ratio is the loop's overhead).
+
+"""
+
+
 def notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").rglob("*.ipynb"))
 
@@ -148,6 +159,8 @@ def main() -> int:
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--ratios-only", action="store_true", help="only the loader and loop measurements")
+    parser.add_argument("--write-page", action="store_true",
+                        help="also write the table to book/benchmark.md (the page the book shows; commit it)")
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args()
     if args.one:
@@ -163,6 +176,8 @@ def main() -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     print(text)
+    if args.write_page:
+        (ROOT / "book" / "benchmark.md").write_text(PAGE_HEADER + text, encoding="utf-8")
     return 1 if any(r["error"] for r in results) else 0
 
 
