@@ -27,7 +27,7 @@ def toc_pages() -> list[str]:
 @pytest.fixture(scope="module")
 def built_book() -> Path:
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--budget", "smoke",
-                             "--output", str(OUT)], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+                             "--output", str(OUT)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return HTML
 
