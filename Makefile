@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install book test bench reliability clean
+.PHONY: install book test browser bench reliability clean
 
 install: $(STAMP)
 
@@ -27,10 +27,14 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
 # Unit tests of utils, every chapter notebook at the smoke budget (nbval), the book's structure,
-# and the smoke-budget book opened in headless Chromium.
+# and the structure build opened in headless Chromium.
 test: $(STAMP) $(CHROMIUM)
 	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
+
+# The browser check on the executed book: every chapter at the smoke budget, figures, widget state, claims.
+browser: $(STAMP) $(CHROMIUM)
+	BOOK_BROWSER_EXECUTE=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/test_browser.py
 
 # Every chapter in its own process at $(BUDGET): wall time, peak memory, claims -> _build/bench/<budget>.md
 BUDGET ?= smoke
