@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_TIME_LIMIT_S = 900
+NOTEBOOK_TIME_LIMIT_S = {"smoke": 180, "standard": 600, "full": 1200}  # a hung notebook fails, named
 
 
 PAGE_HEADER = """# Benchmark
@@ -49,7 +49,7 @@ def run_one(path: Path) -> None:
     start = time.perf_counter()
     error = ""
     try:
-        NotebookClient(nb, timeout=NOTEBOOK_TIME_LIMIT_S, kernel_name="python3",
+        NotebookClient(nb, timeout=NOTEBOOK_TIME_LIMIT_S["full"], kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except Exception as err:  # report the failure in the table instead of stopping the benchmark
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:160]}"
@@ -66,10 +66,10 @@ def run_suite(budget: str, ledger: Path, paths: list[Path] | None = None) -> lis
         name = chapter_name(path)
         try:
             out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
-                                 capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S + 60)
+                                 capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S[budget])
             result = json.loads(out.stdout.strip().splitlines()[-1])
         except subprocess.TimeoutExpired:
-            result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S), "peak_mib": 0, "error": "timed out"}
+            result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S[budget]), "peak_mib": 0, "error": "timed out"}
         ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
         lines = ledger_file.read_text().splitlines() if ledger_file.exists() else []
         results.append({"chapter": name, **result, "claims": [json.loads(line) for line in lines]})
