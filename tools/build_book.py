@@ -1,11 +1,11 @@
 """Build the book into _build/html.
 
-    python tools/build_book.py               # execute the chapters (cached), at $BOOK_BUDGET or the default
+    python tools/build_book.py               # execute every chapter, at $BOOK_BUDGET or the default
     python tools/build_book.py --structure   # no execution: checks toc, cross-references and citations
 
 Both run Sphinx with warnings as errors (``-W -n --keep-going``): a notebook that raises, a broken
-link or an unknown citation fails the build. The execution cache is kept per budget, so switching
-budgets never shows stale outputs. Everything written goes under ``_build/``.
+link or an unknown citation fails the build. Every chapter is executed on each build (see
+_config.yml for why not from jupyter-cache). Everything written goes under ``_build/``.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def build(structure: bool, budget_name: str | None = None, output: Path | None =
     else:
         name = budget.validate(budget_name) if budget_name else budget.current()
         env["BOOK_BUDGET"] = name
-        config = write_config("cache", f"_build/.jupyter_cache/{name}", build_dir / f"config-{name}.yml")
+        config = write_config("force", f"_build/.jupyter_cache/{name}", build_dir / f"config-{name}.yml")
         output = output or ROOT
         env["BOOK_LEDGER_DIR"] = str(build_dir / "claims" / name)
         print(f"building the book at budget {name!r}", flush=True)
