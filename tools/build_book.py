@@ -4,8 +4,9 @@
     python tools/build_book.py --structure   # no execution: checks toc, cross-references and citations
 
 Both run Sphinx with warnings as errors (``-W -n --keep-going``): a notebook that raises, a broken
-link or an unknown citation fails the build. Every chapter is executed on each build (see
-_config.yml for why not from jupyter-cache). Everything written goes under ``_build/``.
+link or an unknown citation fails the build. Chapters are executed when Sphinx reads them: all of
+them on a first build or a budget change, only the changed ones on a rebuild (see _config.yml for why
+not through jupyter-cache). Everything written goes under ``_build/``.
 """
 from __future__ import annotations
 
