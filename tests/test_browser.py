@@ -29,6 +29,8 @@ def toc_pages() -> list[str]:
 
 
 EXECUTE = os.environ.get("BOOK_BROWSER_EXECUTE") == "1"
+# where the build under test reads its claims (tools/build_book.py sets BOOK_LEDGER_DIR to these)
+LEDGER = ROOT / "_build" / "claims" / "smoke" if EXECUTE else ROOT / "_build" / "structure" / "claims"
 
 
 def sample_ledger(directory: Path) -> list[claims.Record]:
@@ -50,16 +52,12 @@ def built_book() -> Path:
     if EXECUTE:
         command, output = ["--budget", "smoke", "--output", str(OUT)], HTML
     else:
-        sample_ledger(ROOT / "_build" / "structure" / "claims")
+        sample_ledger(LEDGER)
         command, output = ["--structure"], ROOT / "_build" / "structure" / "_build" / "html"
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), *command],
                             cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return output
-
-
-def ledger_of(built_book: Path) -> Path:
-    return ROOT / "_build" / "claims" / "smoke" if EXECUTE else ROOT / "_build" / "structure" / "claims"
 
 
 def test_every_page_loads_with_its_figures_math_and_links(built_book):
@@ -78,8 +76,7 @@ def test_every_page_loads_with_its_figures_math_and_links(built_book):
 
 
 def test_scoreboard_has_a_row_per_claim(built_book):
-    ledger = ledger_of(built_book)
-    claims = [json.loads(line) for f in ledger.glob("*.jsonl") for line in f.read_text().splitlines()]
+    claims = [json.loads(line) for f in LEDGER.glob("*.jsonl") for line in f.read_text().splitlines()]
     chapters = {c["chapter"] for c in claims}
     assert chapters == {p.removeprefix("notebooks/").removesuffix(".html") for p in toc_pages() if p.startswith("notebooks/")}
     page = (built_book / "book" / "scoreboard.html").read_text()
