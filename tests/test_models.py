@@ -30,6 +30,9 @@ def test_resnet_cifar_matches_the_paper_and_plain_has_no_shortcut():
     assert resnet20(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
     plain = models.resnet_cifar(20, residual=False)
     assert not any(b.residual for b in plain if isinstance(b, models.BasicBlock))
+    assert models.n_params(models.resnet_cifar(56)) == pytest.approx(0.85e6, rel=0.02)   # ResNet-56: 0.85 M
+    wide = models.BasicBlock(4, 8, stride=2, residual=True)
+    assert wide(torch.zeros(1, 4, 8, 8)).shape == (1, 8, 4, 4)        # option A shortcut: subsample, pad channels
     block = models.BasicBlock(4, 4, stride=1, residual=True)
     for p in block.conv2.parameters():                 # F(x) = 0 → the block is ReLU(x): an identity on x ≥ 0
         nn.init.zeros_(p)

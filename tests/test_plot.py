@@ -25,7 +25,10 @@ def test_image_grid_shapes():
     fig = plot.image_grid(torch.rand(12, 1, 8, 8), title="grid", labels=[str(i) for i in range(12)], ncols=5)
     assert len(fig.axes) == 15 and fig.axes[0].get_title() == "0"
     with pytest.raises(ValueError, match="shape"):
-        plot.image_grid(np.zeros((2, 3, 8, 8)), title="rgb")
+        plot.image_grid(np.zeros((2, 2, 8, 8)), title="two channels")
+    colour = plot.image_grid(torch.randn(2, 3, 8, 8) * 5, title="rgb", ncols=2)
+    shown = colour.axes[0].get_images()[0].get_array()
+    assert shown.shape == (8, 8, 3) and shown.min() == 0.0 and shown.max() == 1.0
     with pytest.raises(ValueError, match="labels"):
         plot.image_grid(np.zeros((2, 8, 8)), title="x", labels=["a"])
     plt.close("all")

@@ -45,12 +45,19 @@ def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xla
 
 def image_grid(images: torch.Tensor | np.ndarray, *, title: str, labels: Sequence[str] | None = None,
                ncols: int = 10, cmap: str = "gray_r") -> plt.Figure:
-    """Show a batch of images, shape (N, H, W) or (N, 1, H, W), in a grid with optional captions."""
+    """Show a batch of images, shape (N, H, W), (N, 1, H, W) or colour (N, 3, H, W), in a grid with captions.
+
+    Colour images are rescaled to [0, 1] one by one, so standardised inputs display as well.
+    """
     arr = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if arr.ndim == 4 and arr.shape[1] == 1:
         arr = arr[:, 0]
-    if arr.ndim != 3:
-        raise ValueError(f"image_grid expects (N, H, W) or (N, 1, H, W), got shape {arr.shape}")
+    elif arr.ndim == 4 and arr.shape[1] == 3:
+        arr = arr.transpose(0, 2, 3, 1)
+        low = arr.min(axis=(1, 2, 3), keepdims=True)
+        arr = (arr - low) / np.maximum(arr.max(axis=(1, 2, 3), keepdims=True) - low, 1e-12)
+    if not (arr.ndim == 3 or (arr.ndim == 4 and arr.shape[-1] == 3)):
+        raise ValueError(f"image_grid expects (N, H, W), (N, 1, H, W) or (N, 3, H, W), got shape {arr.shape}")
     if labels is not None and len(labels) != len(arr):
         raise ValueError(f"{len(arr)} images but {len(labels)} labels")
     nrows = -(-len(arr) // ncols)
