@@ -27,7 +27,7 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
 # Unit tests of utils, every chapter notebook at the smoke budget (nbval), the book's structure,
-# and the structure build opened in headless Chromium.
+# and the book (one chapter executed) opened in headless Chromium.
 test: $(STAMP) $(CHROMIUM)
 	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks

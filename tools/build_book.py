@@ -2,6 +2,8 @@
 
     python tools/build_book.py               # execute every chapter, at $BOOK_BUDGET or the default
     python tools/build_book.py --structure   # no execution: checks toc, cross-references and citations
+    python tools/build_book.py --structure --execute-only notebooks/01_foundations/01_backprop_from_scratch.ipynb
+                                             # the same, with one chapter executed at the smoke budget
 
 Both run Sphinx with warnings as errors (``-W -n --keep-going``): a notebook that raises, a broken
 link or an unknown citation fails the build. Chapters are executed when Sphinx reads them: all of
@@ -24,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 from utils import budget  # noqa: E402
 
 
-def write_config(execute: str, cache: str, path: Path) -> Path:
-    """A copy of _config.yml with the execution mode and cache folder set."""
+def write_config(execute: str, path: Path, not_executed: list[str] = ()) -> Path:
+    """A copy of _config.yml with the execution mode set and ``not_executed`` notebooks left unexecuted."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["execute_notebooks"] = execute
-    config["execute"]["cache"] = cache
+    config["execute"]["exclude_patterns"] = list(not_executed)
     extensions = config["sphinx"]["local_extensions"]  # resolved from the config's folder: make them absolute
     config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in extensions.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,17 +38,32 @@ def write_config(execute: str, cache: str, path: Path) -> Path:
     return path
 
 
-def build(structure: bool, budget_name: str | None = None, output: Path | None = None) -> int:
+def toc_notebooks() -> list[str]:
+    """Every chapter notebook under notebooks/, as a path relative to the book's root."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
+
+
+def build(structure: bool, budget_name: str | None = None, output: Path | None = None,
+          execute_only: list[str] = ()) -> int:
     build_dir = ROOT / "_build"
     env = dict(os.environ)
     if structure:
-        config = write_config("off", "_build/.jupyter_cache", build_dir / "config-structure.yml")
-        output = build_dir / "structure"
-        env["BOOK_LEDGER_DIR"] = str(build_dir / "structure" / "claims")
+        unknown = sorted(set(execute_only) - set(toc_notebooks()))
+        if unknown:
+            raise SystemExit(f"--execute-only: no such chapter notebook: {', '.join(unknown)}")
+        output = output or build_dir / "structure"
+        if execute_only:
+            env["BOOK_BUDGET"] = "smoke"
+            others = [nb for nb in toc_notebooks() if nb not in execute_only]
+            config = write_config("force", output / "config.yml", others)
+        else:
+            config = write_config("off", output / "config.yml")
+        env["BOOK_LEDGER_DIR"] = str(output / "claims")
     else:
         name = budget.validate(budget_name) if budget_name else budget.current()
         env["BOOK_BUDGET"] = name
-        config = write_config("force", f"_build/.jupyter_cache/{name}", build_dir / f"config-{name}.yml")
+        config = write_config("force", build_dir / f"config-{name}.yml")
         output = output or ROOT
         env["BOOK_LEDGER_DIR"] = str(build_dir / "claims" / name)
         print(f"building the book at budget {name!r}", flush=True)
@@ -59,9 +76,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--structure", action="store_true", help="build without executing notebooks")
     parser.add_argument("--budget", help="smoke, standard or full (default: $BOOK_BUDGET, else by hardware)")
-    parser.add_argument("--output", type=Path, help="folder that receives _build/html (default: the book's root)")
+    parser.add_argument("--output", type=Path, help="folder that receives _build/html (default: the book's root; "
+                                                     "with --structure, _build/structure)")
+    parser.add_argument("--execute-only", nargs="+", default=[], metavar="NOTEBOOK",
+                        help="with --structure: execute these chapters at the smoke budget, no others")
     args = parser.parse_args()
-    return build(args.structure, args.budget, args.output)
+    if args.execute_only and not args.structure:
+        parser.error("--execute-only goes with --structure")
+    return build(args.structure, args.budget, args.output, args.execute_only)
 
 
 if __name__ == "__main__":
