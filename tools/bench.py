@@ -23,8 +23,8 @@ NOTEBOOK_TIME_LIMIT_S = {"smoke": 180, "standard": 600, "full": 1200}  # a hung 
 
 PAGE_HEADER = """# Benchmark
 
-What the book costs to run, measured by `make bench` (`python tools/bench.py --budget smoke --write-page`):
-each chapter executed in a fresh process at the given budget, its wall time (kernel start included), its peak
+What the book costs to run, measured by `make bench` (`python tools/bench.py --budget smoke --write-page`, or
+the first of the two suite runs of `python tools/reliability.py --write-page`): each chapter executed in a fresh process at the given budget, its wall time (kernel start included), its peak
 memory, and the claims it checked. Below the table, two measurements of the shared helpers, taken in the
 same run: the in-memory batch iterator against PyTorch's `DataLoader`, and `utils.train.fit` against a bare
 hand-written loop doing the same work (their ratio is the loop's overhead).
