@@ -76,7 +76,7 @@ def check_page(page, url: str) -> dict:
         has_math_source = page.eval_on_selector_all("div.math, span.math", "els => els.length") > 0
         if has_math_source:
             try:
-                page.wait_for_selector("mjx-container", timeout=10_000)
+                page.wait_for_selector("mjx-container", state="attached", timeout=10_000)  # may sit in a folded cell
             except Exception:
                 errors.append("math did not render (no mjx-container)")
         links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
