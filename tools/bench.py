@@ -23,11 +23,12 @@ NOTEBOOK_TIME_LIMIT_S = {"smoke": 180, "standard": 600, "full": 1200}  # a hung 
 
 PAGE_HEADER = """# Benchmark
 
-What the book costs to run, measured by `make bench` (`python tools/bench.py --budget smoke --write-page`, or
-the first of the two suite runs of `python tools/reliability.py --write-page`): each chapter executed in a fresh process at the given budget, its wall time (kernel start included), its peak
-memory, and the claims it checked. Below the table, two measurements of the shared helpers, taken in the
-same run: the in-memory batch iterator against PyTorch's `DataLoader`, and `utils.train.fit` against a bare
-hand-written loop doing the same work (their ratio is the loop's overhead).
+What the book costs to run, measured by `python tools/bench.py --budget <budget> --write-page` (what
+`make bench BUDGET=<budget>` runs, plus writing this page; the smoke section may also come from the first
+suite run of `python tools/reliability.py --write-page`): each chapter executed in a fresh process at the given budget, its wall time (kernel start
+included), its peak memory, and the claims it checked. Below each table, two measurements of the shared
+helpers, taken in the same run: the in-memory batch iterator against PyTorch's `DataLoader`, and
+`utils.train.fit` against a bare hand-written loop doing the same work (their ratio is the loop's overhead).
 
 """
 
@@ -154,6 +155,22 @@ def table(budget: str, results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+PAGE = ROOT / "book" / "benchmark.md"
+BUDGET_ORDER = ("smoke", "standard", "full")
+
+
+def write_page(budget: str, text: str) -> None:
+    """Put ``text`` on the benchmark page as the section of ``budget``, keeping the other budgets' sections."""
+    sections = {}
+    if PAGE.is_file():
+        for chunk in PAGE.read_text(encoding="utf-8").split("\n## ")[1:]:
+            name = chunk.split("`")[1] if chunk.startswith("Budget `") else None
+            if name in BUDGET_ORDER:
+                sections[name] = "## " + chunk.rstrip("\n") + "\n"
+    sections[budget] = f"## Budget `{budget}`\n\n{text.rstrip()}\n"
+    PAGE.write_text(PAGE_HEADER + "\n".join(sections[b] for b in BUDGET_ORDER if b in sections), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
@@ -177,7 +194,7 @@ def main() -> int:
     target.write_text(text, encoding="utf-8")
     print(text)
     if args.write_page:
-        (ROOT / "book" / "benchmark.md").write_text(PAGE_HEADER + text, encoding="utf-8")
+        write_page(args.budget, text)
     return 1 if any(r["error"] for r in results) else 0
 
 

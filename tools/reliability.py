@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import PAGE_HEADER, ROOT, ratio_lines, ratios, run_suite, table  # noqa: E402
+from bench import ROOT, ratio_lines, ratios, run_suite, table, write_page  # noqa: E402
 
 MEMORY_CEILING_MIB = 3 * 1024
 EXCLUDED_FIELDS = ("seconds",)
@@ -38,8 +38,7 @@ def main() -> int:
         first = run_suite("smoke", Path(tmp) / "run1")
         second = run_suite("smoke", Path(tmp) / "run2")
     if args.write_page:
-        (ROOT / "book" / "benchmark.md").write_text(PAGE_HEADER + table("smoke", first) + "\n" + ratio_lines(ratios()),
-                                                  encoding="utf-8")
+        write_page("smoke", table("smoke", first) + "\n" + ratio_lines(ratios()))
     a, b = comparable(first), comparable(second)
     for chapter in a:
         if a[chapter] != b[chapter]:
