@@ -49,13 +49,14 @@ def build(structure: bool, budget_name: str | None = None, output: Path | None =
     build_dir = ROOT / "_build"
     env = dict(os.environ)
     if structure:
-        unknown = sorted(set(execute_only) - set(toc_notebooks()))
+        chapters = toc_notebooks()
+        unknown = sorted(set(execute_only) - set(chapters))
         if unknown:
             raise SystemExit(f"--execute-only: no such chapter notebook: {', '.join(unknown)}")
         output = output or build_dir / "structure"
         if execute_only:
             env["BOOK_BUDGET"] = "smoke"
-            others = [nb for nb in toc_notebooks() if nb not in execute_only]
+            others = [nb for nb in chapters if nb not in execute_only]
             config = write_config("force", output / "config.yml", others)
         else:
             config = write_config("off", output / "config.yml")

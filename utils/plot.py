@@ -56,7 +56,7 @@ def image_grid(images: torch.Tensor | np.ndarray, *, title: str, labels: Sequenc
         arr = arr.transpose(0, 2, 3, 1)
         low = arr.min(axis=(1, 2, 3), keepdims=True)
         arr = (arr - low) / np.maximum(arr.max(axis=(1, 2, 3), keepdims=True) - low, 1e-12)
-    if not (arr.ndim == 3 or (arr.ndim == 4 and arr.shape[-1] == 3)):
+    elif arr.ndim != 3:
         raise ValueError(f"image_grid expects (N, H, W), (N, 1, H, W) or (N, 3, H, W), got shape {arr.shape}")
     if labels is not None and len(labels) != len(arr):
         raise ValueError(f"{len(arr)} images but {len(labels)} labels")
