@@ -17,7 +17,9 @@ OUT = ROOT / "_build" / "browser"
 HTML = OUT / "_build" / "html"
 ARTIFACTS = ROOT / "_build" / "test-artifacts"
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+sys.path.insert(0, str(ROOT / "tools"))
 
+import build_book  # noqa: E402
 import scoreboard  # noqa: E402
 
 from utils import claims  # noqa: E402
@@ -33,7 +35,7 @@ EXECUTE = os.environ.get("BOOK_BROWSER_EXECUTE") == "1"
 SAMPLE_CHAPTER = "notebooks/01_foundations/01_backprop_from_scratch"
 SAMPLE = ROOT / "_build" / "browser-sample"
 # where the build under test reads its claims (tools/build_book.py sets BOOK_LEDGER_DIR to these)
-LEDGER = ROOT / "_build" / "claims" / "smoke" if EXECUTE else SAMPLE / "claims"
+LEDGER = build_book.ledger_folder(build_book.cache_folder("smoke")) if EXECUTE else SAMPLE / "claims"
 
 
 def executed(page: str) -> bool:

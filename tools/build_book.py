@@ -6,14 +6,17 @@
                                              # the same, with one chapter executed at the smoke budget
 
 Both run Sphinx with warnings as errors (``-W -n --keep-going``): a notebook that raises, a broken
-link or an unknown citation fails the build. Chapters are executed when Sphinx reads them: all of
-them on a first build or a budget change, only the changed ones on a rebuild (see _config.yml for why
-not through jupyter-cache). Everything written goes under ``_build/``.
+link or an unknown citation fails the build. A full build executes chapters through Jupyter Book's
+execution cache (jupyter-cache), one cache per budget and per version of ``utils`` and of the pinned
+stack (:func:`cache_folder`): a rebuild re-executes only the chapters that changed, every chapter
+after a change to ``utils``, and none when nothing changed. Everything written goes under ``_build/``.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,10 +29,52 @@ sys.path.insert(0, str(ROOT))
 from utils import budget  # noqa: E402
 
 
-def write_config(execute: str, path: Path, not_executed: list[str] = ()) -> Path:
-    """A copy of _config.yml with the execution mode set and ``not_executed`` notebooks left unexecuted."""
+# What the chapters' results depend on besides the notebooks themselves.
+CACHE_INPUTS = ("utils", "constraints.txt", "requirements.txt")
+
+
+def cache_folder(budget_name: str, root: Path = ROOT) -> Path:
+    """The execution cache of ``budget_name``: ``_build/.jupyter_cache/<budget>-<digest>``.
+
+    jupyter-cache matches a notebook by its code alone. The digest covers what else decides a
+    chapter's results (``CACHE_INPUTS``: the ``utils`` sources and the pinned requirements), and the
+    budget is part of the name, so a smoke result is never shown in a standard build.
+    """
+    digest = hashlib.sha256()
+    for name in CACHE_INPUTS:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return root / "_build" / ".jupyter_cache" / f"{budget_name}-{digest.hexdigest()[:12]}"
+
+
+def ledger_folder(cache: Path) -> Path:
+    """The claims ledger of the build that uses ``cache``, kept inside it: a chapter taken from the cache
+    keeps the claims it recorded when it ran, a chapter that runs again replaces them, and a dropped
+    cache takes its claims with it."""
+    return cache / "claims"
+
+
+def drop_stale_caches(current: Path) -> list[Path]:
+    """Delete the other caches of the same budget (older versions of ``utils``), and ``current`` itself
+    when it has lost its claims ledger (its chapters would be missing from the Scoreboard); return them."""
+    budget_name = current.name.rsplit("-", 1)[0]
+    stale = [p for p in current.parent.glob(f"{budget_name}-*") if p != current and p.is_dir()]
+    if current.is_dir() and not ledger_folder(current).is_dir():
+        stale.append(current)
+    for path in stale:
+        shutil.rmtree(path)
+    return stale
+
+
+def write_config(execute: str, path: Path, not_executed: list[str] = (), cache: Path | None = None) -> Path:
+    """A copy of _config.yml with the execution mode set and ``not_executed`` notebooks left unexecuted
+    (and, for ``execute="cache"``, the cache folder)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["execute_notebooks"] = execute
+    if cache is not None:
+        config["execute"]["cache"] = str(cache)
     config["execute"]["exclude_patterns"] = list(not_executed)
     extensions = config["sphinx"]["local_extensions"]  # resolved from the config's folder: make them absolute
     config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in extensions.items()}
@@ -64,12 +109,18 @@ def build(structure: bool, budget_name: str | None = None, output: Path | None =
     else:
         name = budget.validate(budget_name) if budget_name else budget.current()
         env["BOOK_BUDGET"] = name
-        config = write_config("force", build_dir / f"config-{name}.yml")
+        cache = cache_folder(name)
+        for path in drop_stale_caches(cache):
+            print(f"dropped the execution cache {path.name}: utils or the requirements changed, or its "
+                  "claims ledger is gone", flush=True)
+        config = write_config("cache", build_dir / f"config-{name}.yml", cache=cache)
         output = output or ROOT
-        env["BOOK_LEDGER_DIR"] = str(build_dir / "claims" / name)
-        print(f"building the book at budget {name!r}", flush=True)
+        env["BOOK_LEDGER_DIR"] = str(ledger_folder(cache))
+        print(f"building the book at budget {name!r} (execution cache {cache.relative_to(ROOT)})", flush=True)
+    # --all: Sphinx re-reads every page, so a chapter whose cache entry is gone (utils changed) runs
+    # again even though its file did not change; a chapter found in the cache costs under a second.
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--config", str(config),
-               "--path-output", str(output), "-W", "-n", "--keep-going"]
+               "--path-output", str(output), "-W", "-n", "--keep-going", *([] if structure else ["--all"])]
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
