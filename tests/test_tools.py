@@ -21,6 +21,25 @@ def test_benchmark_page_keeps_the_other_budgets(tmp_path, monkeypatch):
     assert page.index("## Budget `smoke`") < page.index("## Budget `standard`")
 
 
+def test_book_build_rows_are_kept_per_budget_beside_the_chapter_tables(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "PAGE", tmp_path / "benchmark.md")
+    bench.write_page("smoke", "smoke table")
+    bench.write_book_row("standard", "| `standard` | 12 min 0 s | 8.0 s | m |")
+    bench.write_book_row("smoke", "| `smoke` | 4 min 0 s | 7.0 s | m |")
+    bench.write_book_row("standard", "| `standard` | 11 min 0 s | 7.5 s | m |")
+    page = bench.PAGE.read_text()
+    book = page.split("## Building the book")[1].split("\n## ")[0]
+    assert "smoke table" in page and page.index("## Building the book") < page.index("## Budget `smoke`")
+    assert book.index("| `smoke` | 4 min") < book.index("| `standard` | 11 min") and "12 min" not in book
+    bench.write_page("smoke", "smoke table v2")
+    assert "| `standard` | 11 min" in bench.PAGE.read_text()
+
+
+def test_the_committed_page_times_the_book_at_standard():
+    book = bench.page_sections().get(bench.BOOK_SECTION, "")
+    assert "| `standard` |" in book, "run `python tools/bench.py --book --budget standard --write-page` and commit it"
+
+
 def test_the_committed_page_measures_every_chapter_at_smoke():
     smoke = bench.PAGE.read_text().split("## Budget `smoke`")[1].split("\n## ")[0]
     missing = [bench.chapter_name(nb) for nb in bench.notebooks() if f"| {bench.chapter_name(nb)} |" not in smoke]

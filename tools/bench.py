@@ -1,9 +1,11 @@
 """Time every chapter notebook at a budget and record its peak memory and claims.
 
     python tools/bench.py [--budget smoke] [notebooks ...]
+    python tools/bench.py --book [--budget standard]    # time building the whole book instead
 
 Each notebook runs in a fresh process (so its peak memory is its own) with a time limit; the table is
-printed and written to ``_build/bench/<budget>.md``.
+printed and written to ``_build/bench/<budget>.md``. ``--book`` builds the book twice at the budget, from
+an empty execution cache and then with nothing changed, and records both wall times.
 """
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import build_book  # noqa: E402
+
 NOTEBOOK_TIME_LIMIT_S = {"smoke": 180, "standard": 600, "full": 1200}  # a hung notebook fails, named
 
 
@@ -29,6 +36,8 @@ suite run of `python tools/reliability.py --write-page`): each chapter executed 
 included), its peak memory, and the claims it checked. Below each table, two measurements of the shared
 helpers, taken in the same run: the in-memory batch iterator against PyTorch's `DataLoader`, and
 `utils.train.fit` against a bare hand-written loop doing the same work (their ratio is the loop's overhead).
+The first section, from `python tools/bench.py --book --budget <budget> --write-page`, times `make book`'s
+build itself: from an empty execution cache, and again with nothing changed.
 
 """
 
@@ -157,18 +166,73 @@ def table(budget: str, results: list[dict]) -> str:
 
 PAGE = ROOT / "book" / "benchmark.md"
 BUDGET_ORDER = ("smoke", "standard", "full")
+BOOK_SECTION = "Building the book"
+BOOK_TABLE_HEAD = ("| budget | first build, empty cache | rebuild, nothing changed | machine, date |\n"
+                   "|---|---|---|---|\n")
 
 
-def write_page(budget: str, text: str) -> None:
-    """Put ``text`` on the benchmark page as the section of ``budget``, keeping the other budgets' sections."""
+def page_sections() -> dict[str, str]:
+    """The page's sections by key: the budget's name, or ``BOOK_SECTION``."""
     sections = {}
     if PAGE.is_file():
         for chunk in PAGE.read_text(encoding="utf-8").split("\n## ")[1:]:
-            name = chunk.split("`")[1] if chunk.startswith("Budget `") else None
-            if name in BUDGET_ORDER:
-                sections[name] = "## " + chunk.rstrip("\n") + "\n"
+            key = chunk.split("`")[1] if chunk.startswith("Budget `") else chunk.splitlines()[0].strip()
+            if key in BUDGET_ORDER or key == BOOK_SECTION:
+                sections[key] = "## " + chunk.rstrip("\n") + "\n"
+    return sections
+
+
+def save_page(sections: dict[str, str]) -> None:
+    order = (BOOK_SECTION, *BUDGET_ORDER)
+    PAGE.write_text(PAGE_HEADER + "\n".join(sections[k] for k in order if k in sections), encoding="utf-8")
+
+
+def write_page(budget: str, text: str) -> None:
+    """Put ``text`` on the benchmark page as the section of ``budget``, keeping the other sections."""
+    sections = page_sections()
     sections[budget] = f"## Budget `{budget}`\n\n{text.rstrip()}\n"
-    PAGE.write_text(PAGE_HEADER + "\n".join(sections[b] for b in BUDGET_ORDER if b in sections), encoding="utf-8")
+    save_page(sections)
+
+
+def write_book_row(budget: str, row: str) -> None:
+    """Put ``row`` in the table of book builds as the line of ``budget``, keeping the other budgets' lines."""
+    sections = page_sections()
+    rows = {line.split("`")[1]: line for line in sections.get(BOOK_SECTION, "").splitlines()
+            if line.startswith("| `")}
+    rows[budget] = row
+    sections[BOOK_SECTION] = (f"## {BOOK_SECTION}\n\n" + BOOK_TABLE_HEAD
+                              + "".join(rows[b] + "\n" for b in BUDGET_ORDER if b in rows))
+    save_page(sections)
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.1f} s"
+
+
+def time_book(budget: str) -> dict[str, float]:
+    """Build the book at ``budget`` from an empty execution cache, then again with nothing changed.
+
+    The pages go to ``_build/bench/book``; the execution cache is the one ``make book`` uses, so it is
+    emptied first and left filled."""
+    shutil.rmtree(build_book.cache_folder(budget), ignore_errors=True)
+    command = [sys.executable, str(ROOT / "tools" / "build_book.py"), "--budget", budget,
+               "--output", str(ROOT / "_build" / "bench" / "book")]
+    times = {}
+    for run in ("first_s", "rebuild_s"):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        times[run] = time.perf_counter() - start
+        if result.returncode != 0:
+            raise SystemExit(f"the book did not build at budget {budget!r}:\n{(result.stdout + result.stderr)[-3000:]}")
+        print(f"{run}: {minutes(times[run])}", flush=True)
+    return times
+
+
+def book_row(budget: str, times: dict[str, float]) -> str:
+    import torch
+
+    return (f"| `{budget}` | {minutes(times['first_s'])} | {minutes(times['rebuild_s'])} | {platform.machine()}, "
+            f"{os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')} |")
 
 
 def main() -> int:
@@ -176,6 +240,7 @@ def main() -> int:
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--ratios-only", action="store_true", help="only the loader and loop measurements")
+    parser.add_argument("--book", action="store_true", help="time building the whole book (first build and rebuild)")
     parser.add_argument("--write-page", action="store_true",
                         help="also write the table to book/benchmark.md (the page the book shows; commit it)")
     parser.add_argument("notebooks", nargs="*")
@@ -185,6 +250,12 @@ def main() -> int:
         return 0
     if args.ratios_only:
         print(ratio_lines(ratios()))
+        return 0
+    if args.book:
+        row = book_row(args.budget, time_book(args.budget))
+        print(BOOK_TABLE_HEAD + row)
+        if args.write_page:
+            write_book_row(args.budget, row)
         return 0
     results = run_suite(args.budget, ROOT / "_build" / "bench" / "claims" / args.budget,
                         [Path(p) for p in args.notebooks] or None)
