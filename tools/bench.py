@@ -152,11 +152,15 @@ def ratio_lines(r: dict[str, float]) -> str:
             f"{r['bare_loop_s']:.2f} s — **overhead {100 * r['fit_overhead']:+.1f}%**\n")
 
 
-def table(budget: str, results: list[dict]) -> str:
+def machine() -> str:
+    """Where and when a measurement ran: architecture, cores, torch version and date."""
     import torch
 
-    lines = [f"Budget `{budget}` on {platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}, "
-             f"{time.strftime('%Y-%m-%d')}.", "",
+    return f"{platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
+
+
+def table(budget: str, results: list[dict]) -> str:
+    lines = [f"Budget `{budget}` on {machine()}.", "",
              "| chapter | wall (s) | peak memory (MiB) | status | claims (measured) |", "|---|---|---|---|---|"]
     for r in results:
         claims = "; ".join(f"{c['name']}: {c['measured']:.4g} ({'pass' if c['passed'] else 'FAIL'})" for c in r["claims"])
@@ -229,10 +233,7 @@ def time_book(budget: str) -> dict[str, float]:
 
 
 def book_row(budget: str, times: dict[str, float]) -> str:
-    import torch
-
-    return (f"| `{budget}` | {minutes(times['first_s'])} | {minutes(times['rebuild_s'])} | {platform.machine()}, "
-            f"{os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')} |")
+    return f"| `{budget}` | {minutes(times['first_s'])} | {minutes(times['rebuild_s'])} | {machine()} |"
 
 
 def main() -> int:
