@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install book test browser bench reliability clean
+.PHONY: install book test browser bench seeds reliability clean
 
 install: $(STAMP)
 
@@ -27,10 +27,14 @@ book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
 # Unit tests of utils, every chapter notebook at the smoke budget (nbval), the book's structure,
-# and the book (one chapter executed) opened in headless Chromium.
+# and the book (one chapter executed) opened in headless Chromium. Two workers, one CPU thread each
+# (a notebook's cells stay together on one worker); chapters that measure time run afterwards, alone.
+TEST_ENV := BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 BOOK_THREADS=1
 test: $(STAMP) $(CHROMIUM)
-	BOOK_BUDGET=smoke BOOK_LEDGER_DIR=$(CURDIR)/_build/claims/test HF_HUB_OFFLINE=1 \
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadscope -m "not runs_alone" \
+	  --nbval-lax --nbval-cell-timeout=300 tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -m runs_alone --nbval-lax --nbval-cell-timeout=300 tests notebooks \
+	  || [ $$? -eq 5 ]  # 5: no chapter measures time yet
 
 # The browser check on the executed book: every chapter at the smoke budget, figures, widget state, claims.
 browser: $(STAMP) $(CHROMIUM)
@@ -40,6 +44,13 @@ browser: $(STAMP) $(CHROMIUM)
 BUDGET ?= smoke
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py --budget $(BUDGET)
+
+# Every chapter under SEEDS values of BOOK_SEED (two processes at a time): each claim's range over the seeds
+# against its bar and the calibration rule's margin -> book/results/seeds-<budget>.json. CHAPTERS="<part>/<NN_slug> ..."
+SEEDS ?= 5
+CHAPTERS ?=
+seeds: $(STAMP)
+	$(BIN)/python tools/seeds.py --budget $(BUDGET) --seeds $(SEEDS) $(CHAPTERS)
 
 # Determinism (two runs, same claims), memory ceiling (3 GB a chapter), nbval 5 runs in a row.
 reliability: $(STAMP)

@@ -5,7 +5,9 @@ Used by tests/test_browser.py; also runnable by hand: ``python tests/browser.py 
 from __future__ import annotations
 
 import functools
+import html as html_lib
 import http.server
+import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -33,6 +35,24 @@ def serve(folder: Path):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+
+
+MATH_SPAN = re.compile(r'<(span|div) class="math[^"]*">(.*?)</\1>', re.S)
+TEXT_COMMAND = re.compile(r"\\(?:text\w*|math\w+|operatorname|label|tag)\{[^{}]*\}")
+PROSE_RUN = re.compile(r"(?:\b[A-Za-z]{2,}\b[\s,;.]+){4,}")
+
+
+def prose_in_math(page_html: str) -> list[str]:
+    """Math spans whose TeX source holds a run of four or more plain words: prose that a stray ``$``
+    turned into one long formula (MathJax typesets it without complaint)."""
+    found = []
+    for _, tex in MATH_SPAN.findall(page_html):
+        tex = html_lib.unescape(tex)
+        bare = TEXT_COMMAND.sub(" ", tex)
+        bare = re.sub(r"\\[A-Za-z]+", " ", bare)
+        if PROSE_RUN.search(bare):
+            found.append(tex.strip()[:80])
+    return found
 
 
 def is_local(url: str) -> bool:
@@ -98,6 +118,10 @@ def check_book(html: Path, pages: list[str], screenshot: Path | None = None) -> 
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for rel in pages:
             result = check_page(page, urljoin(base, rel))
+            local = html / urlparse(result["url"]).path.lstrip("/")
+            if local.is_file():
+                result["errors"] += [f"prose typeset as math: {t!r}"
+                                     for t in prose_in_math(local.read_text(encoding="utf-8"))]
             for link in result["links"]:
                 path = html / urlparse(link).path.lstrip("/")
                 if not (path.is_file() or (path / "index.html").is_file()):

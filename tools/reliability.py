@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import ROOT, ratio_lines, ratios, run_suite, table, write_page  # noqa: E402
+from bench import ROOT, run_suite  # noqa: E402
 
 MEMORY_CEILING_MIB = 3 * 1024
 EXCLUDED_FIELDS = ("seconds",)
@@ -30,15 +30,11 @@ def comparable(results: list[dict]) -> dict[str, list[dict]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="nbval runs in a row (default 5)")
-    parser.add_argument("--write-page", action="store_true",
-                        help="also write the first run's table to book/benchmark.md, as `make bench` does")
     args = parser.parse_args()
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         first = run_suite("smoke", Path(tmp) / "run1")
         second = run_suite("smoke", Path(tmp) / "run2")
-    if args.write_page:
-        write_page("smoke", table("smoke", first) + "\n" + ratio_lines(ratios()))
     a, b = comparable(first), comparable(second)
     for chapter in a:
         if a[chapter] != b[chapter]:

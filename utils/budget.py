@@ -50,6 +50,11 @@ def current() -> str:
 
 
 def pick(*, smoke: T, standard: T, full: T, budget: str | None = None) -> T:
-    """Return the value given for the current budget (or for ``budget`` when given)."""
+    """Return the value given for the current budget (or for ``budget`` when given).
+
+    A value that is the same at every budget is not a choice of budget: pass it plainly instead.
+    """
+    if smoke == standard == full:
+        raise ValueError(f"budget.pick got the same value for every budget ({smoke!r}): use it directly")
     name = validate(budget) if budget is not None else current()
     return {"smoke": smoke, "standard": standard, "full": full}[name]

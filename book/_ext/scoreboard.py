@@ -1,12 +1,16 @@
-"""Sphinx extension: the ``{scoreboard}`` directive renders the claims ledger as tables, one per part.
+"""Sphinx extension: the ``{scoreboard}`` directive renders the claims ledger, one table per part.
 
-The directive leaves a placeholder that is filled when pages are written, i.e. after every
-notebook has been executed, so the table shows the claims of this build. The page holding it
-is re-read on every build.
+Per claim it shows two verdicts: whether the paper's statement was reproduced at this budget (yes / no /
+no published statement) and whether the budget's regression bar passed — marked *uncalibrated* when no
+seed sweep of this budget covers the claim. With a sweep (``book/results/seeds-<budget>.json``, written by
+``tools/seeds.py``) the seed range stands beside each measured value. A chapter that stopped early is
+shown as stopped, with the error and the claims it never reached.
+
+The directive leaves a placeholder that is filled when pages are written, i.e. after every notebook has
+been executed, so the tables show the claims of this build. The page holding it is re-read on every build.
 """
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -15,7 +19,9 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from utils.claims import Record, read_ledger
+from utils.claims import Html, Record, Stop, html_table, read_ledger, read_stops, verdict
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
 class scoreboard_placeholder(nodes.General, nodes.Element):
@@ -40,40 +46,74 @@ def chapters_by_part(toc_file: Path) -> list[tuple[str, list[str]]]:
     return [(part["caption"], files(part.get("chapters", []))) for part in toc.get("parts", [])]
 
 
-def notebook_title(path: Path) -> str:
-    """The text of the notebook's first ``# Title`` line, or its file name."""
-    try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        first = "".join(cells[0]["source"]).lstrip()
-        return first.splitlines()[0].lstrip("# ").strip()
-    except (OSError, ValueError, KeyError, IndexError):
-        return path.stem
+def sweep_of(budget: str, results: Path = RESULTS) -> dict:
+    """The seed sweep of ``budget``: ``{chapter: {claim name: summary}}`` (empty without one)."""
+    path = results / f"seeds-{budget}.json"
+    if not path.is_file():
+        return {}
+    chapters = json.loads(path.read_text(encoding="utf-8"))["chapters"]
+    return {chapter: {c["name"]: {**c, "n_seeds": len(s["runs"])} for c in s["claims"]}
+            for chapter, s in chapters.items()}
 
 
-def render(records: list[Record], srcdir: Path, link) -> str:
-    """HTML of the scoreboard: one table per part, a row per claim."""
-    if not records:
+def _value(r: Record, swept: dict | None) -> str:
+    text = f"{r.measured:.4g} {r.unit}".strip()
+    if swept:
+        text += f" (seeds: {swept['min']:.4g} … {swept['max']:.4g}, {swept['n_seeds']} seeds)"
+    return text
+
+
+def _bar(r: Record, swept: dict | None) -> str:
+    return f"{r.comparison}: {verdict(r.passed)}" + ("" if swept else " (uncalibrated)")
+
+
+def _reproduced(r: Record, swept: dict | None) -> str:
+    if r.statement is None:
+        return "no published statement"
+    text = f"{r.statement_text}: {'✅ yes' if r.reproduced else '✖ not reproduced'}"
+    if swept and swept.get("reproduced_on") is not None:
+        text += f" ({swept['reproduced_on']} of {swept['n_seeds']} seeds)"
+    return text
+
+
+def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, results: Path = RESULTS) -> str:
+    """HTML of the scoreboard: a summary line, then one table per part, a row per claim."""
+    if not records and not stops:
         return ("<p><em>No claims recorded yet: the ledger is filled when the book is built with "
                 "notebook execution (<code>make book</code>).</em></p>")
+    budgets = sorted({r.budget for r in records})
+    sweeps = {b: sweep_of(b, results) for b in budgets}
+    stated = [r for r in records if r.statement is not None]
+    reproduced = sum(bool(r.reproduced) for r in stated)
+    calibrated = [b for b in budgets if sweeps[b]]
+    out = [f"<p class='scoreboard-summary'><strong>{reproduced} of {len(stated)} paper statements reproduced</strong> "
+           f"at budget {', '.join(budgets) or '—'}; {sum(r.passed for r in records)} of {len(records)} regression bars "
+           f"pass; {len(records) - len(stated)} claims have no published statement. "
+           + (f"Bars calibrated by the seed sweep of {', '.join(calibrated)}." if calibrated
+              else "No seed sweep covers this budget: its bars are uncalibrated.") + "</p>"]
     by_chapter: dict[str, list[Record]] = {}
     for record in records:
-        by_chapter.setdefault("notebooks/" + record.chapter, []).append(record)
-    passed = sum(r.passed for r in records)
-    out = [f"<p class='scoreboard-summary'>{passed} of {len(records)} claims pass.</p>"]
-    head = ("<tr><th>chapter</th><th>claim</th><th>paper (source)</th><th>measured</th><th>threshold</th>"
-            "<th>budget</th><th>device</th><th>time (s)</th><th>result</th></tr>")
+        by_chapter.setdefault(record.chapter, []).append(record)
+    stopped = {s.chapter: s.error for s in stops}
+    header = ["chapter", "claim", "measured", "bar", "paper's statement reproduced?", "paper (source)"]
     for caption, docnames in chapters_by_part(srcdir / "_toc.yml"):
         rows = []
         for docname in docnames:
-            title = html.escape(notebook_title(srcdir / (docname + ".ipynb")))
-            for r in by_chapter.get(docname, []):
-                verdict = "✅ pass" if r.passed else "❌ fail"
-                cells = [f"<a href='{link(docname)}'>{title}</a>", html.escape(r.name),
-                         html.escape(f"{r.paper} ({r.source})"), html.escape(f"{r.measured:.4g} {r.unit}".strip()),
-                         html.escape(r.comparison), r.budget, html.escape(r.device), f"{r.seconds:.1f}", verdict]
-                rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            chapter = docname.removeprefix("notebooks/")
+            name = Html(f"<a href='{link(docname)}'>{title(docname)}</a>")
+            chapter_records = by_chapter.get(chapter, [])
+            for r in chapter_records:
+                swept = sweeps.get(r.budget, {}).get(chapter, {}).get(r.name)
+                rows.append([name, r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept),
+                             f"{r.paper} ({r.source})"])
+            if chapter in stopped:
+                seen = {r.name for r in chapter_records}
+                missing = [n for b in budgets for n in sweeps[b].get(chapter, {}) if n not in seen]
+                rows.append([name, Html(f"<strong>stopped</strong>: {stopped[chapter]}"),
+                             "not reached: " + ("; ".join(missing) if missing else "(no sweep lists them)"),
+                             "❌ stopped", "—", "—"])
         if rows:
-            out.append(f"<h2>{html.escape(caption)}</h2><table class='scoreboard'>{head}{''.join(rows)}</table>")
+            out.append(f"<h2>{caption}</h2>" + html_table(header, rows, css_class="scoreboard"))
     return "\n".join(out)
 
 
@@ -82,7 +122,11 @@ def fill_placeholders(app: Sphinx, doctree: nodes.document, docname: str) -> Non
         def link(target: str) -> str:
             return app.builder.get_relative_uri(docname, target)
 
-        text = render(read_ledger(), Path(app.srcdir), link)
+        def title(target: str) -> str:
+            found = app.env.titles.get(target)
+            return found.astext() if found is not None else target
+
+        text = render(read_ledger(), read_stops(), Path(app.srcdir), title, link)
         node.replace_self(nodes.raw("", text, format="html"))
 
 
@@ -95,4 +139,4 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("scoreboard", ScoreboardDirective)
     app.connect("doctree-resolved", fill_placeholders)
     app.connect("env-get-outdated", reread_scoreboard)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
