@@ -5,15 +5,6 @@ from torch import nn
 from utils import models
 
 
-def test_mlp_layers_and_validation():
-    mlp = models.MLP([784, 256, 10], dropout=0.5)
-    assert mlp(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
-    assert [type(m) for m in mlp] == [nn.Flatten, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]
-    assert models.n_params(models.MLP([4, 2])) == 10
-    with pytest.raises(ValueError, match="at least an input and an output"):
-        models.MLP([4])
-
-
 def test_small_cnn_features_and_side_check():
     cnn = models.SmallCNN(in_channels=3, side=32)
     x = torch.zeros(2, 3, 32, 32)
@@ -22,24 +13,6 @@ def test_small_cnn_features_and_side_check():
         models.SmallCNN(side=30)
     with pytest.raises(ValueError, match="4-dimensional"):
         cnn(torch.zeros(3, 32, 32))
-
-
-def test_resnet_cifar_matches_the_paper_and_plain_has_no_shortcut():
-    resnet20 = models.resnet_cifar(20)
-    assert models.n_params(resnet20) == pytest.approx(0.27e6, rel=0.02)     # He et al. Table 6: 0.27 M
-    assert resnet20(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
-    plain = models.resnet_cifar(20, residual=False)
-    assert not any(b.residual for b in plain if isinstance(b, models.BasicBlock))
-    assert models.n_params(models.resnet_cifar(56)) == pytest.approx(0.85e6, rel=0.02)   # ResNet-56: 0.85 M
-    wide = models.BasicBlock(4, 8, stride=2, residual=True)
-    assert wide(torch.zeros(1, 4, 8, 8)).shape == (1, 8, 4, 4)        # option A shortcut: subsample, pad channels
-    block = models.BasicBlock(4, 4, stride=1, residual=True)
-    for p in block.conv2.parameters():                 # F(x) = 0 → the block is ReLU(x): an identity on x ≥ 0
-        nn.init.zeros_(p)
-    x = torch.rand(1, 4, 8, 8)
-    assert torch.allclose(block.eval()(x), x)
-    with pytest.raises(ValueError, match="6n \\+ 2"):
-        models.resnet_cifar(18)
 
 
 def test_sinusoidal_positions():
@@ -67,7 +40,7 @@ def test_transformer_is_causal():
         models.TinyTransformer(11, 16, n_head=3, d_model=16)
 
 
-def test_transformer_learns_a_repeating_text_and_generates_it():
+def test_transformer_learns_a_repeating_text():
     torch.manual_seed(0)
     ids = torch.tensor([0, 1, 2, 3] * 50)
     model = models.TinyTransformer(vocab_size=4, block_size=8, n_layer=1, n_head=2, d_model=16)
@@ -79,8 +52,7 @@ def test_transformer_learns_a_repeating_text_and_generates_it():
         loss.backward()
         opt.step()
     assert start > 1.0 and loss.item() < 0.05
-    out = model.generate(torch.tensor([[0, 1]]), 6, temperature=0.1, generator=torch.Generator().manual_seed(0))
-    assert out.tolist() == [[0, 1, 2, 3, 0, 1, 2, 3]]
+    assert model(ids[None, :8]).argmax(-1)[0, :7].tolist() == [1, 2, 3, 0, 1, 2, 3]
 
 
 def test_minilm_loads_offline(monkeypatch):

@@ -102,3 +102,22 @@ def test_booklint_reports_no_problem():
         pytest.skip("the conventions checker lives beside the checkout, in ../shared")
     out = subprocess.run([sys.executable, str(lint), "--repo", str(ROOT), "--strict"], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
+
+
+MAX_CELL_LINES = 40
+MAX_SETUP_LINES = 22
+
+
+def test_cells_are_short_enough_to_read():
+    for path in NOTEBOOKS:
+        setup, *rest = code_cells(path)
+        assert len(setup.splitlines()) <= MAX_SETUP_LINES, f"{path.name}: set-up cell of {len(setup.splitlines())} lines"
+        for cell in rest:
+            n = len(cell.splitlines())
+            assert n <= MAX_CELL_LINES, f"{path.name}: a code cell of {n} lines, starting {cell[:60]!r}"
+
+
+def test_no_dead_test_markers():
+    """With outputs stripped and --nbval-lax, nbval compares no output: its markers would do nothing."""
+    for path in NOTEBOOKS:
+        assert "NBVAL_" not in "\n".join(code_cells(path)), path.name

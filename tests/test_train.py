@@ -13,18 +13,46 @@ def blobs(n: int = 200) -> data.Split:
 
 
 def test_fit_learns_and_records_history():
-    generator = repro.seed_everything(0)
+    generator = repro.seed_everything("fit")
     model = nn.Linear(2, 2)
     history = train.fit(model, blobs(), epochs=5, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                        batch_size=16, evals_per_epoch=2, generator=generator, progress=False)
-    assert len(history.epoch) == 10 and history.epoch[-1] == 5
+                        batch_size=16, eval_every=3, generator=generator, progress=False)
+    assert history.step == [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 35] and history.epoch[-1] == 5
     assert history.train_loss[-1] < history.train_loss[0]
-    assert history.final["test_acc"] > 0.9
+    assert history.test_acc[-1] > 0.9 and len(history.batch_loss) == len(history.batch_acc) == 35
+
+
+def test_fit_by_steps_with_a_schedule_metrics_and_one_set():
+    generator = repro.seed_everything("fit")
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[5], gamma=0.1)
+    history = train.fit(model, blobs(), optimizer=optimizer, schedule=schedule, steps=10, batch_size=16, eval_every=5,
+                        eval_on=("test",), metrics={"training": lambda m: m.training}, generator=generator,
+                        progress=False)
+    assert history.step == [5, 10] and history.train_loss == [] and len(history.test_acc) == 2
+    assert history.metrics["training"] == [False, False] and optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+    never = train.fit(model, blobs(), optimizer=optimizer, steps=3, eval_every=0, progress=False)
+    assert never.step == [] and len(never.batch_loss) == 3
+
+
+def test_warmup_cosine():
+    optimizer = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1.0)
+    schedule = train.warmup_cosine(optimizer, warmup=10, total=110, final=0.1)
+    rates = []
+    for _ in range(110):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
+    assert rates[60] == pytest.approx(0.55) and rates[-1] == pytest.approx(0.1, abs=1e-3)
+    with pytest.raises(ValueError, match="warmup"):
+        train.warmup_cosine(optimizer, warmup=0, total=10)
 
 
 def test_fit_is_deterministic():
     def run():
-        generator = repro.seed_everything(1)
+        generator = repro.seed_everything("deterministic")
         model = nn.Linear(2, 2)
         return train.fit(model, blobs(), epochs=2, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                          generator=generator, progress=False).train_loss
@@ -50,6 +78,10 @@ def test_fit_rejects_bad_arguments():
     model = nn.Linear(2, 2)
     with pytest.raises(ValueError, match="positive"):
         train.fit(model, blobs(), epochs=0, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="either epochs or steps"):
+        train.fit(model, blobs(), epochs=1, steps=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="eval_on"):
+        train.fit(model, blobs(), epochs=1, eval_on=("val",), optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 
 
 def test_shape_errors_are_plain():
@@ -63,60 +95,3 @@ def test_shape_errors_are_plain():
     with pytest.raises(ValueError, match="labels"):
         model = nn.Linear(2, 2)
         train.fit(model, bad, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
-
-
-def test_checkpoint_of_another_model_is_refused(tmp_path):
-    model = nn.Linear(2, 2)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    train.fit(model, blobs(), epochs=1, optimizer=opt, checkpoint=tmp_path / "ck.pt", progress=False)
-    other = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 2))
-    with pytest.raises(train.CheckpointMismatch, match="Delete the file"):
-        train.fit(other, blobs(), epochs=2, optimizer=torch.optim.SGD(other.parameters(), lr=0.1),
-                  checkpoint=tmp_path / "ck.pt", progress=False)
-
-
-RESUME_SCRIPT = """
-import os, signal, sys, torch
-from torch import nn
-sys.path.insert(0, {root!r})
-from utils import data, repro, train
-g = torch.Generator().manual_seed(0)
-y = torch.randint(0, 3, (300,), generator=g)
-x = torch.randn(300, 4, generator=g) + y.unsqueeze(1).float()
-split = data.Split(x[:200], y[:200], x[200:], y[200:], "toy")
-generator = repro.seed_everything(0)
-model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
-opt = torch.optim.Adam(model.parameters(), lr=0.01)
-calls = 0
-def loss_fn(logits, target):
-    global calls
-    calls += 1
-    if calls == int(sys.argv[2]):      # die in the middle of epoch 3, as a dying Colab session would
-        os.kill(os.getpid(), signal.SIGKILL)
-    return nn.functional.cross_entropy(logits, target)
-checkpoint = sys.argv[1] if sys.argv[1] != "-" else None
-h = train.fit(model, split, epochs=5, optimizer=opt, loss_fn=loss_fn, batch_size=32, generator=generator,
-              checkpoint=checkpoint, progress=False)
-torch.save({{"model": model.state_dict(), "loss": h.train_loss}}, sys.argv[3])
-"""
-
-
-def test_interrupted_run_resumes_to_the_same_result(tmp_path, root):
-    import subprocess
-    import sys
-
-    script = tmp_path / "run.py"
-    script.write_text(RESUME_SCRIPT.format(root=str(root)))
-    ck, out_a, out_b = tmp_path / "ck.pt", tmp_path / "a.pt", tmp_path / "b.pt"
-    never = "1000000"
-    # uninterrupted reference run
-    subprocess.run([sys.executable, str(script), "-", never, str(out_a)], check=True, timeout=120)
-    # an epoch calls the loss 9 times (7 batches, 2 evaluations): call 22 falls in the middle of epoch 3
-    killed = subprocess.run([sys.executable, str(script), str(ck), "22", str(out_b)], timeout=120)
-    assert killed.returncode != 0 and ck.exists() and not out_b.exists()
-    assert torch.load(ck, weights_only=False)["epoch"] == 2
-    subprocess.run([sys.executable, str(script), str(ck), never, str(out_b)], check=True, timeout=120)
-    a, b = torch.load(out_a), torch.load(out_b)
-    assert a["loss"] == b["loss"]
-    for key in a["model"]:
-        assert torch.equal(a["model"][key], b["model"][key]), key

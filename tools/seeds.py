@@ -15,6 +15,7 @@ the margin, or if a chapter fails.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
 import statistics
@@ -127,6 +128,20 @@ def report(chapter: str, summary: dict) -> str:
     return "\n".join(lines)
 
 
+def merge(target: Path, budget: str, summaries: dict) -> None:
+    """Replace these chapters' entries of ``target`` (others keep theirs), under a lock: sweeps of different
+    chapters may finish at the same time."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {"chapters": {}}
+        chapters = {**previous.get("chapters", {}), **summaries}
+        order = [chapter_name(p) for p in notebooks()]
+        payload = {"budget": budget, "margin_rule": f"{MARGIN_SHARE:g} of the seed range beyond the worst seed",
+                   "chapters": {c: chapters[c] for c in order if c in chapters}}
+        target.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="smoke", choices=["smoke", "standard", "full"])
@@ -146,24 +161,17 @@ def main() -> int:
     seeds = list(range(args.seeds))
     runs = sweep(args.budget, paths, seeds, args.jobs, args.calibrate)
     target = (ROOT / "_build" / "seeds" / f"calibrate-{args.budget}.json") if args.calibrate else results_file(args.budget)
-    previous = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {"chapters": {}}
-    chapters = dict(previous.get("chapters", {}))
-    problems = []
+    summaries, problems = {}, []
     for chapter, chapter_runs in runs.items():
-        summary = summarise(chapter, chapter_runs)
-        summary.update(machine=machine(), seeds=seeds, threads=1, jobs=args.jobs)
-        chapters[chapter] = summary
-        print(report(chapter, summary))
-        problems += problems_of(chapter, summary)
+        summaries[chapter] = summarise(chapter, chapter_runs)
+        summaries[chapter].update(machine=machine(), seeds=seeds, threads=1, jobs=args.jobs)
+        print(report(chapter, summaries[chapter]))
+        problems += problems_of(chapter, summaries[chapter])
     if len(seeds) < MINIMUM_SEEDS[args.budget]:
         problems.append(f"{len(seeds)} seeds: the calibration rule asks for {MINIMUM_SEEDS[args.budget]} "
                         f"at {args.budget!r} (results not written)")
     else:
-        order = [chapter_name(p) for p in notebooks()]
-        payload = {"budget": args.budget, "margin_rule": f"{MARGIN_SHARE:g} of the seed range beyond the worst seed",
-                   "chapters": {c: chapters[c] for c in order if c in chapters}}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        merge(target, args.budget, summaries)
         print(f"wrote {target.relative_to(ROOT)}")
     for problem in problems:
         print("PROBLEM:", problem)

@@ -1,9 +1,9 @@
 """Small architectures that several chapters reuse.
 
 The chapter that *teaches* a model writes it out in full; later chapters import it from here:
-``MLP`` and ``SmallCNN`` (image classifiers), ``resnet_cifar`` (He et al.'s CIFAR ResNets, with or
-without shortcuts) and ``TinyTransformer`` (a decoder-only character language model, as built in
-the Transformer chapter).
+``SmallCNN`` (a reliable digit classifier, the GAN chapter's judge) and ``TinyTransformer`` (the
+decoder-only character language model of the Transformer chapter, which the scaling-laws chapter
+trains at many sizes), and the pretrained MiniLM encoder shipped in a wheel.
 """
 from __future__ import annotations
 
@@ -17,24 +17,6 @@ from torch import nn
 def _check_input(x: torch.Tensor, dims: int, what: str) -> None:
     if x.dim() != dims:
         raise ValueError(f"{what} expects a {dims}-dimensional input, got shape {tuple(x.shape)}")
-
-
-class MLP(nn.Sequential):
-    """Flatten, then Linear → activation (→ dropout) for every hidden size, then a Linear output.
-
-    ``MLP([784, 256, 10])`` is a one-hidden-layer classifier for 28×28 images.
-    """
-
-    def __init__(self, sizes: list[int], activation: type[nn.Module] = nn.ReLU, dropout: float = 0.0):
-        if len(sizes) < 2:
-            raise ValueError(f"an MLP needs at least an input and an output size, got {sizes}")
-        layers: list[nn.Module] = [nn.Flatten()]
-        for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
-            layers += [nn.Linear(n_in, n_out), activation()]
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(sizes[-2], sizes[-1]))
-        super().__init__(*layers)
 
 
 class SmallCNN(nn.Module):
@@ -59,54 +41,6 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
-
-
-class BasicBlock(nn.Module):
-    """Two 3×3 convolutions with batch norm; ``residual=True`` adds the identity shortcut of He et al. (2016).
-
-    When the block halves the map and widens the channels, the shortcut is the paper's option A for
-    CIFAR: take every second pixel and pad the new channels with zeros (no parameters).
-    """
-
-    def __init__(self, n_in: int, n_out: int, stride: int, residual: bool):
-        super().__init__()
-        self.residual, self.stride, self.extra_channels = residual, stride, n_out - n_in
-        self.conv1 = nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(n_out)
-        self.conv2 = nn.Conv2d(n_out, n_out, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(n_out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))         # F(x)
-        if not self.residual:
-            return F.relu(out)
-        identity = F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, 0, self.extra_channels))
-        return F.relu(out + identity)                                       # y = ReLU(F(x) + x)
-
-
-def resnet_cifar(depth: int, residual: bool = True, width: int = 16, in_channels: int = 3,
-                 n_classes: int = 10) -> nn.Sequential:
-    """He et al.'s CIFAR network of ``depth = 6n + 2`` layers: three stages of ``n`` blocks, widths w, 2w, 4w.
-
-    ``residual=False`` gives the "plain" network of the same depth and width. The ResNet chapter
-    writes this builder out; ``resnet_cifar(20)`` is the paper's ResNet-20 (0.27 M parameters).
-    """
-    if depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"depth must be 6n + 2 with n ≥ 1 (8, 14, 20, 32, 44, 56, 110), got {depth}")
-    n = (depth - 2) // 6
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
-                               nn.ReLU()]
-    n_in = width
-    for stage, n_out in enumerate((width, 2 * width, 4 * width)):
-        for block in range(n):
-            layers.append(BasicBlock(n_in, n_out, stride=2 if stage and block == 0 else 1, residual=residual))
-            n_in = n_out
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(n_in, n_classes)]
-    net = nn.Sequential(*layers)
-    for m in net.modules():
-        if isinstance(m, nn.Conv2d):   # He initialisation, as in the paper
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-    return net
 
 
 def sinusoidal_positions(length: int, d_model: int) -> torch.Tensor:
@@ -188,16 +122,6 @@ class TinyTransformer(nn.Module):
         """Mean cross-entropy (nats per token) of predicting ``targets`` from ``idx``."""
         logits = self(idx)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-
-    @torch.no_grad()
-    def generate(self, idx: torch.Tensor, n_new: int, temperature: float = 1.0,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """Append ``n_new`` sampled tokens to ``idx`` (batch, time), feeding back the last ``block_size``."""
-        for _ in range(n_new):
-            logits = self(idx[:, -self.block_size:])[:, -1] / temperature
-            nxt = torch.multinomial(logits.softmax(dim=-1), 1, generator=generator)
-            idx = torch.cat([idx, nxt], dim=1)
-        return idx
 
 
 def n_params(model: nn.Module) -> int:

@@ -1,17 +1,16 @@
-"""A plain training loop: ``fit`` returns a :class:`History`, ``evaluate`` a loss and an accuracy.
+"""A plain training loop for classifiers: ``fit`` returns a :class:`History`, ``evaluate`` a loss and an accuracy.
 
-The loop is what you would write by hand — forward, loss, backward, step — plus a
-progress bar and a record of the curves. Data are tensors (a :class:`utils.data.Split`);
-batches come from :func:`utils.data.batches`.
+The loop is what you would write by hand — forward, loss, backward, step, and the learning-rate
+schedule's step — plus a progress bar and a record of the curves. Data are tensors (a
+:class:`utils.data.Split`); batches come from :func:`utils.data.batches`. A chapter whose subject is
+the loop itself writes its loop out instead (see CONTRIBUTING.md).
 """
 from __future__ import annotations
 
-import random
+import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -19,11 +18,13 @@ from tqdm.auto import tqdm
 from utils.data import Split, batches
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+EVAL_SETS = ("train", "test")
 
 
 @dataclass
 class History:
-    """Curves of one training run, one entry per evaluation (``epoch`` may be fractional)."""
+    """Curves of one training run: one entry per evaluation (``epoch`` may be fractional), and the loss and
+    accuracy of every training mini-batch."""
 
     epoch: list[float] = field(default_factory=list)
     step: list[int] = field(default_factory=list)
@@ -31,20 +32,16 @@ class History:
     train_acc: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
+    metrics: dict[str, list] = field(default_factory=dict)
+    batch_loss: list[float] = field(default_factory=list)
+    batch_acc: list[float] = field(default_factory=list)
 
     def first_epoch(self, metric: str, target: float, higher_is_better: bool = True) -> float:
         """First (fractional) epoch at which ``metric`` reached ``target``; ``inf`` if never."""
-        values = getattr(self, metric)
-        for epoch, value in zip(self.epoch, values):
+        for epoch, value in zip(self.epoch, getattr(self, metric)):
             if (value >= target) if higher_is_better else (value <= target):
                 return epoch
-        return float("inf")
-
-    @property
-    def final(self) -> dict[str, float]:
-        """The last value of every non-empty curve."""
-        names = ("train_loss", "train_acc", "test_loss", "test_acc")
-        return {n: getattr(self, n)[-1] for n in names if getattr(self, n)}
+        return math.inf
 
 
 @torch.no_grad()
@@ -62,49 +59,52 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return total_loss / len(x), correct / len(x)
 
 
-class CheckpointMismatch(ValueError):
-    """A checkpoint does not fit the model it is loaded into."""
+def fit(model: nn.Module, data: Split, *, optimizer: torch.optim.Optimizer, epochs: int | None = None,
+        steps: int | None = None, batch_size: int = 64, schedule=None, eval_every: int | None = None,
+        eval_on: tuple[str, ...] = EVAL_SETS, metrics: dict[str, Callable[[nn.Module], object]] | None = None,
+        loss_fn: LossFn = nn.functional.cross_entropy, generator: torch.Generator | None = None,
+        progress: bool = True, desc: str = "training") -> History:
+    """Train ``model`` on ``data.x_train`` for ``epochs`` epochs or ``steps`` mini-batches; return its History.
 
-
-def fit(model: nn.Module, data: Split, *, epochs: int, optimizer: torch.optim.Optimizer,
-        loss_fn: LossFn = nn.functional.cross_entropy, batch_size: int = 64,
-        evals_per_epoch: int = 1, generator: torch.Generator | None = None,
-        progress: bool = True, desc: str = "training", checkpoint: str | Path | None = None) -> History:
-    """Train ``model`` on ``data.x_train`` for ``epochs`` epochs and return its :class:`History`.
-
-    Train and test loss and accuracy are measured ``evals_per_epoch`` times per epoch
-    (in eval mode, on the whole set), so curves can be read at fractional epochs.
-
-    With ``checkpoint`` (a file path), the model, optimiser, history and random-number states are
-    saved after every epoch, and a run that finds the file resumes after its last saved epoch:
-    an interrupted and resumed run ends with the same weights as an uninterrupted one.
+    ``schedule`` (a ``torch.optim.lr_scheduler``) steps after every mini-batch. Every ``eval_every`` steps
+    (default: once an epoch; 0: never) and after the last step, the loss and accuracy on the sets named in
+    ``eval_on`` are measured in eval mode, on the whole set, and each of ``metrics`` (name → function of
+    the model, also called in eval mode) is recorded in ``History.metrics``.
     """
-    if epochs <= 0 or evals_per_epoch <= 0 or batch_size <= 0:
-        raise ValueError(f"epochs, evals_per_epoch and batch_size must be positive, "
-                         f"got {epochs}, {evals_per_epoch}, {batch_size}")
+    if (epochs is None) == (steps is None):
+        raise ValueError("give either epochs or steps")
+    length = epochs if epochs is not None else steps
+    if length <= 0 or batch_size <= 0:
+        raise ValueError(f"epochs or steps, and batch_size, must be positive, got {length}, {batch_size}")
+    unknown = set(eval_on) - set(EVAL_SETS)
+    if unknown:
+        raise ValueError(f"eval_on names {sorted(unknown)}: choose among {EVAL_SETS}")
     _check_shapes(model, data)
-    n = len(data.x_train)
-    steps_per_epoch = -(-n // batch_size)
-    eval_after = {max(1, k * steps_per_epoch // evals_per_epoch) for k in range(1, evals_per_epoch + 1)}
-    history, first_epoch = History(), 0
-    if checkpoint is not None and Path(checkpoint).is_file():
-        history, first_epoch = load_checkpoint(checkpoint, model, optimizer, generator)
-    step = first_epoch * steps_per_epoch
+    steps_per_epoch = -(-len(data.x_train) // batch_size)
+    total = steps if steps is not None else epochs * steps_per_epoch
+    every = steps_per_epoch if eval_every is None else eval_every
+    history = History(metrics={name: [] for name in metrics or {}})
     model.train()
-    bar = tqdm(range(first_epoch, epochs), desc=desc, disable=not progress, leave=False)
-    for epoch in bar:
-        for i, (xb, yb) in enumerate(batches(data.x_train, data.y_train, batch_size, generator=generator)):
+    bar = tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    step = 0
+    while step < total:
+        for xb, yb in batches(data.x_train, data.y_train, batch_size, generator=generator):
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             step += 1
-            if i + 1 in eval_after:
-                _record(history, model, data, loss_fn, step, step / steps_per_epoch)
-        history.epoch[-1] = round(history.epoch[-1])  # the last evaluation of an epoch sits on it
-        bar.set_postfix(train_acc=f"{history.train_acc[-1]:.3f}", test_acc=f"{history.test_acc[-1]:.3f}")
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, generator, history, epoch + 1)
+            history.batch_loss.append(loss.item())
+            history.batch_acc.append((logits.argmax(dim=1) == yb).float().mean().item())
+            bar.update()
+            if (every and step % every == 0) or (every and step == total):
+                _record(history, model, data, loss_fn, step, step / steps_per_epoch, eval_on, metrics or {})
+            if step == total:
+                break
+    bar.close()
     return history
 
 
@@ -133,53 +133,35 @@ def _check_shapes(model: nn.Module, data: Split) -> None:
                          f"got shape {tuple(out.shape)} for a batch of 2")
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    generator: torch.Generator | None, history: History, epoch: int) -> None:
-    """Write everything needed to resume after ``epoch`` to ``path`` (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "history": asdict(history), "torch_rng": torch.get_rng_state(),
-        "generator": generator.get_state() if generator is not None else None,
-        "numpy_rng": np.random.get_state(), "python_rng": random.getstate(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-    }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
-
-
-def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    generator: torch.Generator | None) -> tuple[History, int]:
-    """Restore a checkpoint written by :func:`save_checkpoint`; return its history and epoch."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state["model"].items()}
-    if expected != found:
-        diffs = [f"{k}: {found.get(k, 'missing')} in the checkpoint, {expected.get(k, 'absent')} in the model"
-                 for k in sorted(set(expected) | set(found)) if expected.get(k) != found.get(k)]
-        raise CheckpointMismatch(
-            f"checkpoint {path} was saved from a different model ({'; '.join(diffs[:3])}). "
-            "Delete the file to start afresh, or build the model the checkpoint was saved from.")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    torch.set_rng_state(state["torch_rng"])
-    if generator is not None and state["generator"] is not None:
-        generator.set_state(state["generator"])
-    np.random.set_state(state["numpy_rng"])
-    random.setstate(state["python_rng"])
-    if state["cuda_rng"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
-    return History(**state["history"]), state["epoch"]
-
-
-def _record(history: History, model: nn.Module, data: Split, loss_fn: LossFn, step: int, epoch: float) -> None:
-    train_loss, train_acc = evaluate(model, data.x_train, data.y_train, loss_fn)
-    test_loss, test_acc = evaluate(model, data.x_test, data.y_test, loss_fn)
-    history.epoch.append(epoch)
+def _record(history: History, model: nn.Module, data: Split, loss_fn: LossFn, step: int, epoch: float,
+            eval_on: tuple[str, ...], metrics: dict) -> None:
     history.step.append(step)
-    history.train_loss.append(train_loss)
-    history.train_acc.append(train_acc)
-    history.test_loss.append(test_loss)
-    history.test_acc.append(test_acc)
+    history.epoch.append(epoch)
+    for name in eval_on:
+        loss, acc = evaluate(model, getattr(data, f"x_{name}"), getattr(data, f"y_{name}"), loss_fn)
+        getattr(history, f"{name}_loss").append(loss)
+        getattr(history, f"{name}_acc").append(acc)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for name, metric in metrics.items():
+            history.metrics[name].append(metric(model))
+    model.train(was_training)
+
+
+def warmup_cosine(optimizer: torch.optim.Optimizer, warmup: int, total: int, final: float = 0.1
+                  ) -> torch.optim.lr_scheduler.LRScheduler:
+    """Linear warm-up over ``warmup`` steps, then a cosine decay to ``final`` × the learning rate at ``total``.
+
+    Step it after every optimiser step (nanoGPT's schedule).
+    """
+    if not 0 < warmup < total:
+        raise ValueError(f"need 0 < warmup < total, got warmup {warmup}, total {total}")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / (total - warmup))
+        return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

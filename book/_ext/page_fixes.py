@@ -1,10 +1,9 @@
-"""Sphinx extension: two fixes to the pages Jupyter Book 1.x writes, so a browser shows no error.
+"""Sphinx extension: one fix to the pages Jupyter Book 1.x writes, so a browser shows no error.
 
-* Jupyter Book registers the Thebe configuration script twice, and a browser stops on
-  "Identifier 'THEBE_JS_URL' has already been declared": keep the first copy of each identical
-  script (same file, or same inline body — an inline script's file name is None or "").
-* The theme's colour mode defaults to "", which its script reports as "Got invalid theme mode":
-  default to "auto" (light or dark by the reader's system setting).
+Jupyter Book registers the Thebe configuration script twice, and a browser stops on
+"Identifier 'THEBE_JS_URL' has already been declared": keep the first copy of each identical
+script (same file, or same inline body — an inline script's file name is None or ""). (The theme's
+colour mode is a stock setting: ``html_context: {default_mode: auto}`` in ``_config.yml``.)
 """
 from __future__ import annotations
 
@@ -23,8 +22,6 @@ def drop_duplicate_scripts(context: dict) -> None:
 
 def fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     drop_duplicate_scripts(context)
-    if not context.get("default_mode"):
-        context["default_mode"] = "auto"
 
 
 def setup(app: Sphinx) -> dict:
