@@ -47,7 +47,10 @@ def run_one(path: Path) -> None:
     error = ""
     try:
         NotebookClient(nb, timeout=NOTEBOOK_TIME_LIMIT_S["full"], kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+                       resources={"metadata": {"path": str(path.parent)}},
+                       on_cell_start=lambda cell, cell_index: print(f"cell {cell_index} started after "
+                                                                   f"{time.perf_counter() - start:.1f} s",
+                                                                   file=sys.stderr, flush=True)).execute()
     except Exception as err:  # report the failure in the table instead of stopping the benchmark
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:160]}"
     wall = time.perf_counter() - start
@@ -62,25 +65,37 @@ def runs_alone(path: Path) -> bool:
 
 
 def run_chapter(path: Path, budget: str, ledger: Path, seed: int = 0, threads: int | None = None,
-                env_extra: dict | None = None) -> dict:
+                env_extra: dict | None = None, retries: int = 1) -> dict:
     """Run one notebook in a fresh process at ``budget`` under ``BOOK_SEED=seed``; return its wall time, peak
-    memory, error (or "") and the claim records it wrote to ``ledger``."""
+    memory, error (or "") and the claim records it wrote to ``ledger``.
+
+    A run that exceeds the time limit is run once more (``retries``) and says so in ``retried``: a kernel
+    that never answers is a fault of the machine, not a result of the chapter; a second one is an error."""
     name = chapter_name(path)
     env = {**os.environ, "BOOK_BUDGET": budget, "BOOK_LEDGER_DIR": str(ledger), "HF_HUB_OFFLINE": "1",
            "BOOK_SEED": str(seed)}
     if threads is not None:
         env["BOOK_THREADS"] = str(threads)
     env.update(env_extra or {})
-    try:
-        out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
-                             capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S[budget])
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-    except subprocess.TimeoutExpired:
-        result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S[budget]), "peak_mib": 0, "error": "timed out"}
+    retried = []
+    for attempt in range(retries + 1):
+        try:
+            out = subprocess.run([sys.executable, __file__, "--one", str(path.resolve())], env=env,
+                                 capture_output=True, text=True, timeout=NOTEBOOK_TIME_LIMIT_S[budget])
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            break
+        except subprocess.TimeoutExpired as err:
+            stderr = err.stderr.decode() if isinstance(err.stderr, bytes) else (err.stderr or "")
+            last = stderr.strip().splitlines()[-1] if stderr.strip() else "before the first cell"
+            result = {"wall_s": float(NOTEBOOK_TIME_LIMIT_S[budget]), "peak_mib": 0,
+                      "error": f"timed out (last: {last})"}
+            if attempt < retries:
+                retried.append(f"timed out after {NOTEBOOK_TIME_LIMIT_S[budget]} s (last: {last})")
     ledger_file = ledger / (name.replace("/", "__") + ".jsonl")
     lines = ledger_file.read_text().splitlines() if ledger_file.exists() else []
     entries = [json.loads(line) for line in lines]
-    return {"chapter": name, "seed": seed, **result, "claims": [e for e in entries if e["kind"] == "claim"]}
+    return {"chapter": name, "seed": seed, **result, "retried": retried,
+            "claims": [e for e in entries if e["kind"] == "claim"]}
 
 
 def run_suite(budget: str, ledger: Path, paths: list[Path] | None = None) -> list[dict]:

@@ -77,7 +77,7 @@ def summarise(chapter: str, runs: list[dict]) -> dict:
             "reproduced_on": None if last["statement"] is None else sum(bool(r) for r in reproduced),
             **{f"margin_{k}": v for k, v in check.items()},
         })
-    return {"runs": [{k: run[k] for k in ("seed", "wall_s", "peak_mib", "error")} for run in runs],
+    return {"runs": [{k: run[k] for k in ("seed", "wall_s", "peak_mib", "error", "retried")} for run in runs],
             "claims": claims}
 
 

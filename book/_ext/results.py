@@ -76,8 +76,10 @@ def robustness_table(budget: str, results: Path) -> str:
             rows.append([c["name"], f"{c['min']:.4g}", f"{c['median']:.4g}", f"{c['max']:.4g}", f"{sign} {c['bar']:.4g}",
                          f"{c['margin_distance']:.3g} / {c['margin_needed']:.3g} ({c['margin_scale']})",
                          "✅" if ok else "❌", statement])
+        retried = sum(bool(r.get("retried")) for r in s["runs"])
+        note = f" {retried} run(s) timed out once (a kernel that never answered) and ran again." if retried else ""
         out.append(f"<h3>{chapter}</h3><p>BOOK_SEED {seeds}; {s['machine']}; {s['threads']} thread per process, "
-                   f"{s['jobs']} at a time; wall {min(walls):.0f}–{max(walls):.0f} s per run.</p>"
+                   f"{s['jobs']} at a time; wall {min(walls):.0f}–{max(walls):.0f} s per run.{note}</p>"
                    + html_table(["claim", "min", "median", "max", "bar", "worst-seed distance / margin needed",
                                  "holds", "paper's statement on"], rows, css_class="benchmark"))
     return f"<p>Calibration rule: {sweep['margin_rule']}.</p>" + "".join(out)
