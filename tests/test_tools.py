@@ -51,7 +51,7 @@ def test_a_sweep_summary_flags_a_missed_bar_and_a_bar_inside_the_margin():
     def run(seed, value):
         claim = {"name": "ratio", "measured": value, "bar": 1.0, "higher_is_better": True, "statement": [1.0, None],
                  "paper": "p", "source": "s", "unit": "", "passed": value >= 1.0, "reproduced": value >= 1.0}
-        return {"seed": seed, "wall_s": 1.0, "peak_mib": 1, "error": "", "claims": [claim]}
+        return {"seed": seed, "wall_s": 1.0, "peak_mib": 1, "error": "", "retried": [], "claims": [claim]}
 
     fine = seeds.summarise("c", [run(0, 2.0), run(1, 3.0)])
     assert seeds.problems_of("c", fine) == [] and fine["claims"][0]["reproduced_on"] == 2
