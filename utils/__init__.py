@@ -1,13 +1,13 @@
-"""Shared helpers of the book: budgets, seeds, data, training, plots and claims.
+"""Shared helpers of the book: budgets, seeds, data and texts, models, training, plots and claims.
 
 Every chapter starts with one call, ``chapter = setup("<part>/<NN_slug>")``, then imports what it
 uses, e.g. ``from utils import budget, claims, data``. Modules depend on each other only downward:
-``budget`` and ``repro`` at the bottom, ``claims`` and ``plot`` above them, ``data``, ``models`` and
-``train`` beside them; nothing here imports a notebook's code.
+``budget`` and ``repro`` at the bottom, ``claims`` and ``plot`` above them, ``data`` (with ``texts`` on it), ``models``
+and ``train`` beside them; nothing here imports a notebook's code.
 """
 from tqdm import tqdm as _tqdm
 
-__all__ = ["budget", "claims", "data", "models", "plot", "repro", "setup", "train"]
+__all__ = ["budget", "claims", "data", "models", "plot", "repro", "setup", "texts", "train"]
 
 # tqdm starts a monitor thread that refreshes idle progress bars from the background; in a kernel
 # driven by a notebook executor, output sent from that thread after a cell ends can leave the
