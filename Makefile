@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-CHROMIUM := /usr/bin/chromium
+# The browser of the browser check: Debian's Chromium, installed if missing; any other Chrome or Chromium
+# with `make test BOOK_CHROMIUM=/path/to/it` (e.g. /snap/bin/chromium on Ubuntu).
+CHROMIUM := $(or $(BOOK_CHROMIUM),/usr/bin/chromium)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install book test browser bench seeds reliability clean
+.PHONY: install book test browser bench seeds reliability colab-links colab-check clean
 
 install: $(STAMP)
 
@@ -55,6 +57,15 @@ seeds: $(STAMP)
 # Determinism (two runs, same claims), memory ceiling (3 GB a chapter), nbval 5 runs in a row.
 reliability: $(STAMP)
 	$(BIN)/python tools/reliability.py
+
+# After changing `repository` in _config.yml (a fork): rewrite every chapter's Colab install line to match.
+colab-links: $(STAMP)
+	$(BIN)/python tools/colab_links.py
+
+# Maintainer check: chapters 1, 4 and 13 at smoke in a fresh environment holding Colab's package versions,
+# the book installed as the set-up cell does (a few minutes; downloads those versions once).
+colab-check: $(STAMP)
+	$(BIN)/python tools/colab_check.py
 
 # Remove what builds and tests write (all of it under _build/); committed files are never touched.
 clean:

@@ -7,14 +7,30 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import http.server
+import os
 import re
+import shutil
 import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
-CHROMIUM = "/usr/bin/chromium"
+def find_chromium() -> str:
+    """The browser to drive: ``$BOOK_CHROMIUM``, else the first Chromium or Chrome on the PATH, else Debian's path.
+
+    A missing browser is an error with instructions, never a skipped test."""
+    named = os.environ.get("BOOK_CHROMIUM")
+    found = named or next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))),
+                          "/usr/bin/chromium")
+    if not Path(found).is_file():
+        raise FileNotFoundError(
+            f"no browser at {found}: install Debian's Chromium (`sudo apt-get install chromium`), or on Ubuntu "
+            "`sudo snap install chromium`, or point BOOK_CHROMIUM at any Chrome or Chromium binary "
+            "(e.g. `make test BOOK_CHROMIUM=/snap/bin/chromium`).")
+    return found
+
+
 # Chromium on a closed network: no background connections, no sandbox as root, a throwaway profile.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -114,7 +130,7 @@ def check_book(html: Path, pages: list[str], screenshot: Path | None = None) -> 
 
     results = []
     with serve(html) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for rel in pages:
             result = check_page(page, urljoin(base, rel))

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import check_book, prose_in_math  # noqa: E402
+from browser import check_book, find_chromium, prose_in_math  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "browser"
@@ -129,3 +129,13 @@ def test_prose_typeset_as_math_is_caught():
             '\\text{where the mask hides the future}\\)</span>'
             '<div class="math notranslate nohighlight">\\[y = \\gamma \\hat x + \\beta\\]</div>')
     assert prose_in_math(run_on) and not prose_in_math(fine)
+
+
+def test_a_missing_browser_is_an_error_that_says_how_to_get_one(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOOK_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(FileNotFoundError, match="snap install chromium"):
+        find_chromium()
+    browser = tmp_path / "chrome"
+    browser.write_text("")
+    monkeypatch.setenv("BOOK_CHROMIUM", str(browser))
+    assert find_chromium() == str(browser)

