@@ -96,3 +96,35 @@ def test_a_cache_without_its_ledger_is_dropped(tmp_path):
     (cache / "executed").mkdir(parents=True)
     assert build_book.drop_stale_caches(cache) == [cache] and not cache.exists()
     assert build_book.drop_stale_caches(cache) == []             # nothing there yet: nothing to drop
+
+
+def test_nbclient_patch_polls_in_short_slices(monkeypatch):
+    """A lost wake-up costs one slice, not the whole cell timeout; a real timeout still ends in Empty."""
+    import asyncio
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    import nbclient_patch
+
+    asked = []
+
+    async def fake_get_msg(self, timeout=None):       # a reply that is only seen on the third poll
+        asked.append(timeout)
+        if len(asked) < 3:
+            raise Empty
+        return {"msg_type": "execute_reply"}
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", fake_get_msg)
+    nbclient_patch.apply()
+    nbclient_patch.apply()                            # idempotent: wraps once
+    assert asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=600))["msg_type"] == "execute_reply"
+    assert len(asked) == 3 and all(t <= nbclient_patch.POLL_S for t in asked)
+
+    async def never(self, timeout=None):
+        raise Empty
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", never)
+    nbclient_patch.apply()
+    with pytest.raises(Empty):
+        asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=0.05))

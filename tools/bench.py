@@ -42,6 +42,9 @@ def run_one(path: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
 
+    import nbclient_patch
+
+    nbclient_patch.apply()
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     error = ""

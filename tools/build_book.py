@@ -119,7 +119,7 @@ def build(structure: bool, budget_name: str | None = None, output: Path | None =
         print(f"building the book at budget {name!r} (execution cache {cache.relative_to(ROOT)})", flush=True)
     # --all: Sphinx re-reads every page, so a chapter whose cache entry is gone (utils changed) runs
     # again even though its file did not change; a chapter found in the cache costs under a second.
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--config", str(config),
+    command = [sys.executable, str(ROOT / "tools" / "nbclient_patch.py"), "build", str(ROOT), "--config", str(config),
                "--path-output", str(output), "-W", "-n", "--keep-going", *([] if structure else ["--all"])]
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
