@@ -1,7 +1,6 @@
 """The set-up cell installs the book's package on Colab and does nothing elsewhere — tested offline."""
 import json
 import shlex
-import shutil
 import subprocess
 import sys
 import types
@@ -15,6 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
 REPO_URL = f"{REPOSITORY['url']}@{REPOSITORY['branch']}"     # what the install line names
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_check  # noqa: E402
+import colab_links  # noqa: E402
+import colab_packages  # noqa: E402
 
 
 def setup_cell(path: Path) -> str:
@@ -46,10 +49,7 @@ def test_setup_installs_only_on_colab(path, monkeypatch):
 
 def test_the_install_command_works_from_a_local_path(tmp_path, monkeypatch):
     """The same pip line, pointed at this checkout instead of the repository, in a fresh environment."""
-    source = tmp_path / "checkout"          # a copy: building in place would write into the checkout
-    shutil.copytree(ROOT / "utils", source / "utils", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
+    source = colab_check.copy_package(tmp_path / "checkout")   # building in place would write into the checkout
     calls = run_setup(setup_cell(NOTEBOOKS[0]), on_colab=True, monkeypatch=monkeypatch)
     line = calls[0].replace(f"git+{REPO_URL}", source.as_uri()).removeprefix("pip ")
     venv = tmp_path / "fresh"
@@ -63,10 +63,6 @@ def test_the_install_command_works_from_a_local_path(tmp_path, monkeypatch):
     shown = subprocess.run([str(python), "-m", "pip", "show", "-f", "dl-reproduced"], capture_output=True, text=True)
     assert "utils/claims.py" in shown.stdout and "utils/data.py" in shown.stdout
 
-
-sys.path.insert(0, str(ROOT / "tools"))
-import colab_links  # noqa: E402
-import colab_packages  # noqa: E402
 
 
 def test_every_install_line_follows_the_config():

@@ -34,6 +34,15 @@ DEFAULT_CHAPTERS = ("notebooks/01_foundations/01_backprop_from_scratch.ipynb",
                     "notebooks/02_milestones/13_bert_finetuning.ipynb")
 
 
+def copy_package(folder: Path) -> Path:
+    """The files the book's package is built from (utils/, pyproject.toml, README.md), copied into ``folder``:
+    a source to install from without building inside the checkout."""
+    shutil.copytree(ROOT / "utils", folder / "utils", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, folder / name)
+    return folder
+
+
 def pip(python: Path, *args: str) -> None:
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], check=True)
 
@@ -57,11 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     pip(python, TORCH, *pinned)
     before = frozen(python)
     with tempfile.TemporaryDirectory() as tmp:         # the set-up cell's line, pointed at a copy of the checkout
-        source = Path(tmp) / "book"
-        shutil.copytree(ROOT / "utils", source / "utils", ignore=shutil.ignore_patterns("__pycache__"))
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(ROOT / name, source / name)
-        pip(python, f"dl-reproduced @ {source.as_uri()}")
+        pip(python, f"dl-reproduced @ {copy_package(Path(tmp) / 'book').as_uri()}")
     after = frozen(python)
     changed = {n: (v, after.get(n)) for n, v in before.items() if after.get(n) != v}
     if changed:

@@ -42,13 +42,17 @@ def text_of(path: Path) -> str:
 def update(path: Path, line: str) -> bool:
     """Rewrite ``path``'s install lines to ``line``; True if the file changed."""
     text = path.read_text(encoding="utf-8")
+
+    def replace(s: str) -> str:
+        return LINE.sub(lambda _: line, s)         # a function: the line is taken as it is, no escapes
+
     if path.suffix == ".ipynb":
         notebook = json.loads(text)
         for cell in notebook["cells"]:
-            cell["source"] = [LINE.sub(line.replace("\\", "\\\\"), s) for s in cell["source"]]
+            cell["source"] = [replace(s) for s in cell["source"]]
         new = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
     else:
-        new = LINE.sub(line.replace("\\", "\\\\"), text)
+        new = replace(text)
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text

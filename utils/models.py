@@ -10,6 +10,7 @@ teaches); and the pretrained MiniLM encoder shipped in a wheel.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -247,9 +248,7 @@ def minilm_path():
     return path
 
 
-def _minilm_from_hub():
-    from pathlib import Path
-
+def _minilm_from_hub() -> Path:
     try:
         from huggingface_hub import snapshot_download
 
