@@ -47,7 +47,7 @@ class History:
 @torch.no_grad()
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-             loss_fn: LossFn = nn.functional.cross_entropy, batch_size: int = 1000) -> tuple[float, float]:
+             loss_fn: LossFn = nn.functional.cross_entropy, batch_size: int = 250) -> tuple[float, float]:
     """Mean loss and accuracy of a classifier over ``(x, y)``, in eval mode (dropout off), without
     recording gradients."""
     was_training = model.training
