@@ -26,6 +26,15 @@ def test_the_committed_results_measure_every_chapter_at_smoke():
     assert not missing, f"run `python tools/bench.py --budget smoke --write-page` and commit it: {missing}"
 
 
+def test_a_partial_benchmark_run_keeps_the_other_chapters_and_their_dates():
+    first, second = (bench.chapter_name(nb) for nb in bench.notebooks()[:2])
+    earlier = {"machine": "x86_64 with 2 cores, torch 2.13.0+cpu, 2026-11-30",
+               "chapters": [{"chapter": second, "wall_s": 9.0}, {"chapter": first, "wall_s": 5.0}]}
+    merged = bench.merge_chapters(earlier, [{"chapter": second, "wall_s": 7.0, "date": "2026-12-02"}])
+    assert merged == [{"chapter": first, "wall_s": 5.0, "date": "2026-11-30"},
+                      {"chapter": second, "wall_s": 7.0, "date": "2026-12-02"}]
+
+
 def test_the_benchmark_page_renders_the_committed_data():
     page = results.render()
     assert "Building the book" in page and "Robustness" in page

@@ -233,16 +233,31 @@ def main() -> int:
         return 0
     results = run_suite(args.budget, ROOT / "_build" / "bench" / "claims" / args.budget,
                         [Path(p) for p in args.notebooks] or None)
+    today = time.strftime("%Y-%m-%d")
     payload = {"budget": args.budget, "machine": machine(),
                "chapters": [{k: r[k] for k in ("chapter", "wall_s", "peak_mib", "error")}
-                            | {"claims": [{k: c[k] for k in ("name", "measured", "passed")} for c in r["claims"]]}
+                            | {"date": today,
+                               "claims": [{k: c[k] for k in ("name", "measured", "passed")} for c in r["claims"]]}
                             for r in results],
                "ratios": ratios()}
     write_json(ROOT / "_build" / "bench" / f"{args.budget}.json", payload)
     print(json.dumps(payload["ratios"]))
     if args.write_page:
-        write_json(RESULTS / f"bench-{args.budget}.json", payload)
+        page = RESULTS / f"bench-{args.budget}.json"
+        if args.notebooks and page.is_file():     # chapters not run keep their earlier entry (and its date)
+            payload["chapters"] = merge_chapters(json.loads(page.read_text(encoding="utf-8")), payload["chapters"])
+        write_json(page, payload)
     return 1 if any(r["error"] for r in results) else 0
+
+
+def merge_chapters(earlier: dict, new: list[dict]) -> list[dict]:
+    """The chapters of an earlier benchmark file with ``new`` entries replacing theirs, in the book's order;
+    an earlier entry without a date takes the one its file's machine line ends with."""
+    earlier_date = earlier["machine"].rsplit(", ", 1)[-1]
+    entries = {c["chapter"]: {"date": earlier_date, **c} for c in earlier["chapters"]}
+    entries.update({c["chapter"]: c for c in new})
+    order = [chapter_name(nb) for nb in notebooks()]
+    return sorted(entries.values(), key=lambda c: order.index(c["chapter"]) if c["chapter"] in order else len(order))
 
 
 if __name__ == "__main__":

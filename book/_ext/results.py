@@ -46,12 +46,14 @@ def chapter_table(budget: str, results: Path) -> str:
     bench = _load(f"bench-{budget}.json", results)
     if bench is None:
         return f"<p><em>Budget <code>{budget}</code> has not been measured yet.</em></p>"
-    rows = [[c["chapter"], f"{c['wall_s']:.1f}", str(c["peak_mib"]), c["error"] or "ok",
+    machine, latest = bench["machine"].rsplit(", ", 1)
+    rows = [[c["chapter"], f"{c['wall_s']:.1f}", str(c["peak_mib"]), c["error"] or "ok", c.get("date", latest),
              "; ".join(f"{k['name']}: {k['measured']:.4g} ({'pass' if k['passed'] else 'FAIL'})" for k in c["claims"])]
             for c in bench["chapters"]]
     r = bench["ratios"]
-    return (f"<p>Budget <code>{budget}</code> on {bench['machine']}, <code>BOOK_SEED=0</code>.</p>"
-            + html_table(["chapter", "wall (s)", "peak memory (MiB)", "status", "claims (measured)"], rows,
+    return (f"<p>Budget <code>{budget}</code> on {machine}, <code>BOOK_SEED=0</code>, one chapter at a time; "
+            f"the measurements below the table on {latest}.</p>"
+            + html_table(["chapter", "wall (s)", "peak memory (MiB)", "status", "measured on", "claims (measured)"], rows,
                          css_class="benchmark")
             + f"<ul><li>one epoch of 60,000 MNIST-sized tensors in batches of 128: <code>utils.data.batches</code> "
               f"{r['batches_s']:.3f} s, <code>DataLoader</code> {r['dataloader_s']:.3f} s — "

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from utils import rl
+
+
+def push_right(observation):
+    return 1
+
+
+def balance(observation):
+    """A hand-written controller: push the cart the way the pole is falling."""
+    return int(observation[2] + 0.5 * observation[3] > 0)
+
+
+def test_an_episode_ends_and_counts_its_rewards():
+    env = rl.make_env("CartPole-v1", purpose="test")
+    total, steps = rl.run_episode(env, push_right, seed=3)
+    assert total == steps and 5 <= steps < 50          # CartPole pays 1 a step; pushing one way falls fast
+
+
+def test_evaluation_is_seeded_by_purpose():
+    a = rl.evaluate(rl.random_policy(rl.make_env(purpose="actions")), episodes=5, purpose="starts")
+    b = rl.evaluate(rl.random_policy(rl.make_env(purpose="actions")), episodes=5, purpose="starts")
+    assert np.array_equal(a, b)
+    starts_a = rl.evaluate(push_right, episodes=5, purpose="starts")
+    starts_b = rl.evaluate(push_right, episodes=5, purpose="other starts")
+    assert not np.array_equal(starts_a, starts_b)
+
+
+def test_solved_means_the_threshold_over_100_episodes():
+    returns = rl.evaluate(balance, episodes=rl.EVALUATION_EPISODES)
+    assert rl.solved(returns) and not rl.solved(rl.evaluate(push_right))
+    with pytest.raises(ValueError, match="100 episodes"):
+        rl.solved(returns[:10])
