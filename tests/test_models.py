@@ -1,6 +1,8 @@
 import ast
+import importlib
 import inspect
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from torch import nn
 from utils import models
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-SAVE_MARK = "#@save utils.models"
+SAVE_MARK = re.compile(r"#@save utils\.(\w+)\n")
 
 
 def test_small_cnn_features_and_side_check():
@@ -74,28 +76,31 @@ def test_transformer_learns_a_repeating_text():
 
 
 def saved_definitions():
-    """(notebook, name, source) of every definition in a notebook cell marked ``#@save utils.models``."""
+    """(notebook, module, name, source) of every definition in a notebook cell marked ``#@save utils.<module>``."""
     for path in sorted(NOTEBOOKS.glob("*/*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             source = "".join(cell["source"])
-            if cell["cell_type"] != "code" or not source.startswith(SAVE_MARK):
+            mark = SAVE_MARK.match(source)
+            if cell["cell_type"] != "code" or not mark:
                 continue
             tree = ast.parse(source)
             for node in tree.body:
                 assert isinstance(node, (ast.FunctionDef, ast.ClassDef)), \
-                    f"{path.name}: a {SAVE_MARK} cell holds only definitions, found {ast.unparse(node)[:60]!r}"
+                    f"{path.name}: a #@save cell holds only definitions, found {ast.unparse(node)[:60]!r}"
                 first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                yield path.name, node.name, "\n".join(source.splitlines()[first - 1:node.end_lineno])
+                yield path.name, mark.group(1), node.name, "\n".join(source.splitlines()[first - 1:node.end_lineno])
 
 
-def test_saved_cells_are_the_code_of_utils_models():
+def test_saved_cells_are_the_code_of_utils():
     saved = list(saved_definitions())
-    assert {name for _, name, _ in saved} >= {"scaled_dot_product_attention", "CausalSelfAttention",
-                                               "sinusoidal_positions", "Block", "Transformer"}
-    for notebook, name, source in saved:
-        assert hasattr(models, name), f"{notebook} saves {name}, which utils.models does not define"
-        library = textwrap.dedent(inspect.getsource(getattr(models, name))).rstrip()
-        assert source == library, f"{name}: {notebook}'s {SAVE_MARK} cell and utils/models.py differ"
+    assert {(module, name) for _, module, name, _ in saved} >= {
+        ("models", "scaled_dot_product_attention"), ("models", "CausalSelfAttention"), ("models", "Transformer"),
+        ("rl", "act"), ("rl", "pair_returns"), ("rl", "evolve")}
+    for notebook, module_name, name, source in saved:
+        module = importlib.import_module(f"utils.{module_name}")
+        assert hasattr(module, name), f"{notebook} saves {name}, which utils.{module_name} does not define"
+        library = textwrap.dedent(inspect.getsource(getattr(module, name))).rstrip()
+        assert source == library, f"{name}: {notebook}'s #@save cell and utils/{module_name}.py differ"
 
 
 @pytest.fixture

@@ -33,3 +33,20 @@ def test_solved_means_the_threshold_over_100_episodes():
     assert rl.solved(returns) and not rl.solved(rl.evaluate(push_right))
     with pytest.raises(ValueError, match="100 episodes"):
         rl.solved(returns[:10])
+
+
+def test_centred_ranks_and_named_noise():
+    ranks = rl.centred_ranks(np.array([[3.0, 1.0], [2.0, 10.0]]))
+    assert np.allclose(ranks, [[1 / 6, -0.5], [-1 / 6, 0.5]])
+    assert np.array_equal(rl.noise(5, 2, 1), rl.noise(5, 2, 1)) and not np.array_equal(rl.noise(5, 2, 1), rl.noise(5, 2, 0))
+
+
+def test_es_improves_a_policy_and_shuffled_returns_do_not():
+    settings = dict(pairs=6, sigma=0.1, lr=0.1, init_scale=0.1, eval_every=8, eval_episodes=5, progress=False)
+    sizes = (4, 8, 2)
+    assert rl.n_parameters(sizes) == 4 * 8 + 8 + 8 * 2 + 2
+    theta, log = rl.evolve(8, sizes, **settings)
+    again, _ = rl.evolve(8, sizes, **settings)
+    _, shuffled = rl.evolve(8, sizes, **settings, shuffle_returns=True)
+    assert np.array_equal(theta, again) and log["generation"] == [8]
+    assert log["policy"][-1] > 2 * shuffled["policy"][-1] and log["steps"][-1] > 0

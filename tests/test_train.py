@@ -95,3 +95,24 @@ def test_shape_errors_are_plain():
     with pytest.raises(ValueError, match="labels"):
         model = nn.Linear(2, 2)
         train.fit(model, bad, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_linear_probe_reads_separable_features_and_not_noise():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (300,), generator=g)
+    informative = torch.randn(300, 5, generator=g) * 0.3 + 100 * nn.functional.one_hot(y, 3).float() @ torch.randn(3, 5, generator=g)
+    noise = torch.randn(300, 5, generator=g)
+    assert train.linear_probe(informative[:200], y[:200], informative[200:], y[200:]) > 0.95
+    assert train.linear_probe(noise[:200], y[:200], noise[200:], y[200:]) < 0.55
+    with pytest.raises(ValueError, match="same D"):
+        train.linear_probe(noise[:200], y[:200], noise[200:, :4], y[200:])
+    with pytest.raises(ValueError, match="labels"):
+        train.linear_probe(noise[:200], y[:100], noise[200:], y[200:])
+
+
+def test_embed_is_batched_frozen_and_flat():
+    encoder = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Dropout(0.5)).train()
+    x = torch.randn(7, 1, 5, 5)
+    features = train.embed(encoder, x, batch_size=3)
+    assert features.shape == (7, 18) and not features.requires_grad and encoder.training
+    assert torch.equal(features, train.embed(encoder, x, batch_size=7))     # eval mode: dropout off

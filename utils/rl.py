@@ -5,13 +5,21 @@ return they report is measured the same way: a *policy* is any function from an 
 array) to an action, an episode runs until the environment terminates or truncates it, and
 :func:`evaluate` plays ``episodes`` episodes whose start states are seeded from ``BOOK_SEED``, the chapter
 and a purpose — the same start states for every policy evaluated under the same purpose.
+
+Below them, OpenAI's evolution strategies as the evolution-strategies chapter writes them out (its cells
+marked ``#@save utils.rl`` hold this code word for word; ``tests/test_models.py`` checks it), for the
+policy-gradient chapter, which compares them with PPO.
 """
 from __future__ import annotations
 
+import functools
+import time
 from typing import Callable
 
 import gymnasium as gym
 import numpy as np
+import torch
+from tqdm.auto import tqdm
 
 from . import repro
 
@@ -64,3 +72,83 @@ def solved(returns: np.ndarray, name: str = "CartPole-v1") -> bool:
     if len(returns) < EVALUATION_EPISODES:
         raise ValueError(f"'solved' is defined over {EVALUATION_EPISODES} episodes, got {len(returns)}")
     return float(np.mean(returns)) >= SOLVED[name]
+
+
+# The evolution-strategies chapter's cells marked `#@save utils.rl` hold this code, word for word.
+
+def n_parameters(sizes: tuple[int, ...]) -> int:
+    """Weights and biases of a fully connected network with layer sizes ``sizes``."""
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+
+
+def act(theta: np.ndarray, observation: np.ndarray, sizes: tuple[int, ...]) -> int:
+    """The action of the policy with flat parameters ``theta``: argmax of W2·tanh(W1·obs + b1) + b2."""
+    i, h = 0, observation
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w, b = theta[i:i + n_in * n_out].reshape(n_in, n_out), theta[i + n_in * n_out:i + n_in * n_out + n_out]
+        h = h @ w + b
+        h = np.tanh(h) if layer < len(sizes) - 2 else h
+        i += n_in * n_out + n_out
+    return int(np.argmax(h))
+
+
+@functools.cache
+def cartpole() -> gym.Env:
+    """One CartPole-v1 environment per process, reused by every episode (each is reset with its own seed)."""
+    return gym.make("CartPole-v1")
+
+
+def episode_return(theta: np.ndarray, sizes: tuple[int, ...], seed: int) -> float:
+    return run_episode(cartpole(), lambda observation: act(theta, observation, sizes), seed=seed)[0]
+
+
+def noise(n_params: int, generation: int, pair: int) -> np.ndarray:
+    return repro.rng(f"noise, generation {generation}, pair {pair}").standard_normal(n_params)
+
+
+def pair_returns(task: tuple) -> tuple[float, float]:
+    """F(θ + σε) and F(θ − σε) for one antithetic pair, both from the same start state."""
+    theta, sizes, sigma, generation, pair = task
+    epsilon = noise(theta.size, generation, pair)
+    start = repro.seed(f"start state, generation {generation}, pair {pair}")
+    return (episode_return(theta + sigma * epsilon, sizes, start),
+            episode_return(theta - sigma * epsilon, sizes, start))
+
+
+def centred_ranks(returns: np.ndarray) -> np.ndarray:
+    ranks = np.empty(returns.size)
+    ranks[np.argsort(returns, axis=None, kind="stable")] = np.arange(returns.size)
+    return (ranks / (returns.size - 1) - 0.5).reshape(returns.shape)
+
+
+def es_gradient(weights: np.ndarray, n_params: int, sigma: float, generation: int) -> np.ndarray:
+    """(1 / 2nσ) Σ (w⁺ − w⁻) ε, with every ε regenerated from its name."""
+    epsilons = np.stack([noise(n_params, generation, i) for i in range(len(weights))])
+    return (weights[:, 0] - weights[:, 1]) @ epsilons / (2 * len(weights) * sigma)
+
+
+def evolve(generations: int, sizes: tuple[int, ...], *, pairs: int, sigma: float, lr: float, init_scale: float,
+           eval_every: int, eval_episodes: int, map_fn=map, shuffle_returns: bool = False, purpose: str = "ES",
+           progress: bool = True) -> tuple[np.ndarray, dict]:
+    start_theta = init_scale * repro.rng("initial policy").standard_normal(n_parameters(sizes))
+    theta = torch.nn.Parameter(torch.from_numpy(start_theta))
+    optimizer = torch.optim.Adam([theta], lr=lr)
+    log = {"generation": [], "population": [], "policy": [], "steps": [], "seconds": []}
+    steps, start = 0, time.perf_counter()
+    for g in tqdm(range(generations), desc=purpose, disable=not progress, leave=False):
+        current = theta.detach().numpy().copy()
+        returns = np.array(list(map_fn(pair_returns, [(current, sizes, sigma, g, i) for i in range(pairs)])))
+        steps += int(returns.sum())                      # CartPole pays 1 a step: returns count steps
+        weights = centred_ranks(returns)
+        if shuffle_returns:
+            weights = repro.rng(f"{purpose}, shuffle {g}").permutation(weights.ravel()).reshape(weights.shape)
+        optimizer.zero_grad()
+        theta.grad = torch.from_numpy(-es_gradient(weights, current.size, sigma, g))   # ascend J: descend −∇J
+        optimizer.step()
+        if (g + 1) % eval_every == 0 or g + 1 == generations:
+            policy = evaluate(lambda o: act(theta.detach().numpy(), o, sizes), episodes=eval_episodes,
+                              purpose=f"learning curve, generation {g}")
+            for key, value in (("generation", g + 1), ("population", returns.mean()), ("policy", policy.mean()),
+                               ("steps", steps), ("seconds", time.perf_counter() - start)):
+                log[key].append(value)
+    return theta.detach().numpy(), log

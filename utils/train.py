@@ -45,7 +45,6 @@ class History:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
              loss_fn: LossFn = nn.functional.cross_entropy, batch_size: int = 250) -> tuple[float, float]:
     """Mean loss and accuracy of a classifier over ``(x, y)``, in eval mode (dropout off), without
@@ -149,6 +148,49 @@ def _record(history: History, model: nn.Module, data: Split, loss_fn: LossFn, st
         for name, metric in metrics.items():
             history.metrics[name].append(metric(model))
     model.train(was_training)
+
+
+@torch.no_grad()
+def embed(encoder: nn.Module, x: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
+    """``encoder(x)`` in eval mode, in batches, without gradients, flattened to (N, features): the frozen
+    features a linear probe reads."""
+    was_training = encoder.training
+    encoder.eval()
+    out = torch.cat([encoder(x[i:i + batch_size]).flatten(1) for i in range(0, len(x), batch_size)])
+    encoder.train(was_training)
+    return out
+
+
+def linear_probe(train_features: torch.Tensor, y_train: torch.Tensor, test_features: torch.Tensor,
+                 y_test: torch.Tensor, *, steps: int = 300, lr: float = 0.05, weight_decay: float = 1e-3) -> float:
+    """Test accuracy of a linear classifier (multinomial logistic regression) on frozen features.
+
+    The standard measure of a representation learned without labels: the features are standardised with
+    the training set's mean and spread, the classifier starts from zero weights (the loss is convex, so no
+    seed matters) and takes ``steps`` full-batch Adam steps with L2 ``weight_decay``; nothing flows back
+    into the features.
+    """
+    if train_features.dim() != 2 or test_features.shape[1:] != train_features.shape[1:]:
+        raise ValueError(f"features must be (N, D) with the same D for train and test, got "
+                         f"{tuple(train_features.shape)} and {tuple(test_features.shape)}")
+    if len(train_features) != len(y_train) or len(test_features) != len(y_test):
+        raise ValueError(f"{len(train_features)} train / {len(test_features)} test features but "
+                         f"{len(y_train)} / {len(y_test)} labels")
+    mean, std = train_features.mean(0), train_features.std(0) + 1e-6
+    x_train, x_test = (train_features - mean) / std, (test_features - mean) / std
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    probe = nn.Linear(x_train.shape[1], n_classes)
+    nn.init.zeros_(probe.weight)
+    nn.init.zeros_(probe.bias)
+    optimizer = torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=weight_decay)
+    with torch.enable_grad():
+        for _ in range(steps):
+            loss = nn.functional.cross_entropy(probe(x_train), y_train)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        return (probe(x_test).argmax(1) == y_test).float().mean().item()
 
 
 def warmup_cosine(optimizer: torch.optim.Optimizer, warmup: int, total: int, final: float = 0.1
