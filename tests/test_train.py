@@ -116,3 +116,11 @@ def test_embed_is_batched_frozen_and_flat():
     features = train.embed(encoder, x, batch_size=3)
     assert features.shape == (7, 18) and not features.requires_grad and encoder.training
     assert torch.equal(features, train.embed(encoder, x, batch_size=7))     # eval mode: dropout off
+
+
+def test_history_gap_is_test_minus_train_loss_at_the_end():
+    history = train.History(train_loss=[1.0, 0.5, 0.2, 0.1], test_loss=[1.0, 0.9, 0.8, 0.7])
+    assert history.gap(last=2) == pytest.approx(((0.8 - 0.2) + (0.7 - 0.1)) / 2)
+    assert history.gap(last=10) == pytest.approx((0 + 0.4 + 0.6 + 0.6) / 4)
+    with pytest.raises(ValueError, match="train and test"):
+        train.History(train_loss=[1.0]).gap()

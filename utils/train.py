@@ -36,6 +36,13 @@ class History:
     batch_loss: list[float] = field(default_factory=list)
     batch_acc: list[float] = field(default_factory=list)
 
+    def gap(self, last: int = 3) -> float:
+        """The generalisation gap: test loss minus train loss, averaged over the last ``last`` evaluations."""
+        if not self.test_loss or len(self.test_loss) != len(self.train_loss):
+            raise ValueError("the gap needs train and test losses at every evaluation (fit's eval_on)")
+        pairs = list(zip(self.test_loss[-last:], self.train_loss[-last:]))
+        return sum(t - s for t, s in pairs) / len(pairs)
+
     def first_epoch(self, metric: str, target: float, higher_is_better: bool = True) -> float:
         """First (fractional) epoch at which ``metric`` reached ``target``; ``inf`` if never."""
         for epoch, value in zip(self.epoch, getattr(self, metric)):
