@@ -134,7 +134,7 @@ def evolve(generations: int, sizes: tuple[int, ...], *, pairs: int, sigma: float
     theta = torch.nn.Parameter(torch.from_numpy(start_theta))
     optimizer = torch.optim.Adam([theta], lr=lr)
     log = {"generation": [], "population": [], "policy": [], "steps": [], "seconds": []}
-    steps, start = 0, time.perf_counter()
+    steps, start, evaluating = 0, time.perf_counter(), 0.0
     for g in tqdm(range(generations), desc=purpose, disable=not progress, leave=False):
         current = theta.detach().numpy().copy()
         returns = np.array(list(map_fn(pair_returns, [(current, sizes, sigma, g, i) for i in range(pairs)])))
@@ -146,9 +146,11 @@ def evolve(generations: int, sizes: tuple[int, ...], *, pairs: int, sigma: float
         theta.grad = torch.from_numpy(-es_gradient(weights, current.size, sigma, g))   # ascend J: descend −∇J
         optimizer.step()
         if (g + 1) % eval_every == 0 or g + 1 == generations:
+            seconds, before = time.perf_counter() - start - evaluating, time.perf_counter()   # training time only
             policy = evaluate(lambda o: act(theta.detach().numpy(), o, sizes), episodes=eval_episodes,
                               purpose=f"learning curve, generation {g}")
+            evaluating += time.perf_counter() - before
             for key, value in (("generation", g + 1), ("population", returns.mean()), ("policy", policy.mean()),
-                               ("steps", steps), ("seconds", time.perf_counter() - start)):
+                               ("steps", steps), ("seconds", seconds)):
                 log[key].append(value)
     return theta.detach().numpy(), log
