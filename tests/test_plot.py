@@ -40,3 +40,13 @@ def test_heatmap():
     with pytest.raises(ValueError, match="2-D"):
         plot.heatmap(np.zeros(3), xlabel="x", ylabel="y", title="t")
     plt.close("all")
+
+
+def test_reliability_diagram_skips_empty_bins():
+    bins = {"count": torch.tensor([0.0, 5.0, 0.0, 10.0]), "confidence": torch.tensor([0.0, 0.3, 0.0, 0.9]),
+            "accuracy": torch.tensor([0.0, 0.2, 0.0, 0.8])}
+    ax = plot.reliability_diagram({"net": bins}, title="calibration")
+    line = ax.get_lines()[1]
+    assert list(line.get_xdata()) == pytest.approx([0.3, 0.9]) and ax.get_title() == "calibration"
+    assert len(ax.get_legend().get_texts()) == 2
+    plt.close("all")

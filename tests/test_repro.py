@@ -52,15 +52,19 @@ def test_a_seed_is_named_not_typed():
 
 
 def test_threads_follow_the_environment(monkeypatch):
-    before = torch.get_num_threads()
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    before, pools = torch.get_num_threads(), threadpool_limits(limits=None)
     try:
         monkeypatch.setenv("BOOK_THREADS", "1")
         assert repro.set_threads(2) == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())    # BLAS and OpenMP capped too
         monkeypatch.setenv("BOOK_THREADS", "zero")
         with pytest.raises(ValueError, match="positive integer"):
             repro.set_threads()
     finally:
         torch.set_num_threads(before)
+        pools.restore_original_limits()
 
 
 def test_device_and_name():

@@ -124,3 +124,22 @@ def test_history_gap_is_test_minus_train_loss_at_the_end():
     assert history.gap(last=10) == pytest.approx((0 + 0.4 + 0.6 + 0.6) / 4)
     with pytest.raises(ValueError, match="train and test"):
         train.History(train_loss=[1.0]).gap()
+
+
+def test_calibration_of_a_calibrated_and_an_overconfident_classifier():
+    g = torch.Generator().manual_seed(0)
+    confidence = 0.5 + 0.5 * torch.rand(20000, generator=g)               # top-class probability in [0.5, 1]
+    labels = torch.zeros(20000, dtype=torch.long)
+    right = torch.rand(20000, generator=g) < confidence                    # right exactly as often as confident
+    predicted = torch.where(right, 0, 1)
+    probs = torch.zeros(20000, 2)
+    probs[torch.arange(20000), predicted] = confidence
+    probs[torch.arange(20000), 1 - predicted] = 1 - confidence
+    assert train.expected_calibration_error(probs, labels) < 0.02
+    sure = torch.zeros(20000, 2)
+    sure[torch.arange(20000), predicted] = 1.0                             # always certain, right 75% of the time
+    assert abs(train.expected_calibration_error(sure, labels) - (1 - right.double().mean().item())) < 1e-9
+    bins = train.calibration_bins(sure, labels, bins=10)
+    assert bins["count"][-1] == 20000 and bins["count"][:-1].sum() == 0
+    with pytest.raises(ValueError, match="one label each"):
+        train.calibration_bins(probs, labels[:10])

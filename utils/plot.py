@@ -1,4 +1,4 @@
-"""One plotting style for the whole book: curves, image grids and heat maps."""
+"""One plotting style for the whole book: curves, image grids, heat maps and reliability diagrams."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -89,4 +89,19 @@ def heatmap(matrix: torch.Tensor | np.ndarray, *, xlabel: str, ylabel: str, titl
         ax.set_yticks(range(len(yticklabels)), yticklabels)
     ax.grid(False)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    return ax
+
+
+def reliability_diagram(bins_by_model: Mapping[str, Mapping[str, torch.Tensor]], *, title: str,
+                        ax: plt.Axes | None = None) -> plt.Axes:
+    """Accuracy against confidence, one line per model, from :func:`utils.train.calibration_bins`; empty bins
+    are skipped and the diagonal is perfect calibration (below it: over-confident)."""
+    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for name, b in bins_by_model.items():
+        used = b["count"] > 0
+        ax.plot(b["confidence"][used].numpy(), b["accuracy"][used].numpy(), "o-", markersize=4, label=name)
+    ax.set(xlabel="confidence (probability of the predicted class)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+           title=title)
+    ax.legend(loc="upper left")
     return ax

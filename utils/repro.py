@@ -17,6 +17,7 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 SEED_ENV_VAR = "BOOK_SEED"
 THREADS_ENV_VAR = "BOOK_THREADS"
@@ -79,7 +80,9 @@ def seed_everything(purpose: str, deterministic: bool = True) -> torch.Generator
 def set_threads(threads: int | None = None) -> int:
     """CPU threads for torch: ``$BOOK_THREADS`` if set, else ``threads``, else torch's default; return it.
 
-    The test suite and the seed sweep run two chapters at once on two cores and set ``BOOK_THREADS=1``.
+    A number set either way also caps the native thread pools of NumPy's BLAS and of scikit-learn's OpenMP
+    (threadpoolctl), so that one chapter uses that many cores whatever library computes. The test suite and the
+    seed sweep run two chapters at once on two cores and set ``BOOK_THREADS=1``.
     """
     text = os.environ.get(THREADS_ENV_VAR, "").strip()
     if text:
@@ -88,6 +91,7 @@ def set_threads(threads: int | None = None) -> int:
         threads = int(text)
     if threads is not None:
         torch.set_num_threads(threads)
+        threadpool_limits(threads)
     return torch.get_num_threads()
 
 

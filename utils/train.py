@@ -200,6 +200,28 @@ def linear_probe(train_features: torch.Tensor, y_train: torch.Tensor, test_featu
         return (probe(x_test).argmax(1) == y_test).float().mean().item()
 
 
+def calibration_bins(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> dict[str, torch.Tensor]:
+    """Predictions grouped by confidence (the top class's probability) into ``bins`` equal-width bins of [0, 1]:
+    each bin's mean confidence, accuracy and count (the data of a reliability diagram)."""
+    if probs.dim() != 2 or len(probs) != len(labels):
+        raise ValueError(f"probs must be (N, classes) with one label each, got {tuple(probs.shape)} and {len(labels)}")
+    confidence, predicted = probs.max(dim=1)
+    correct = (predicted == labels).double()
+    index = (confidence * bins).long().clamp(max=bins - 1)            # confidence 1.0 goes to the last bin
+    count = torch.bincount(index, minlength=bins).double()
+    total_conf = torch.bincount(index, weights=confidence.double(), minlength=bins)
+    total_acc = torch.bincount(index, weights=correct, minlength=bins)
+    safe = count.clamp(min=1)
+    return {"confidence": total_conf / safe, "accuracy": total_acc / safe, "count": count}
+
+
+def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    """ECE: Σ_b (n_b / N) |accuracy_b − confidence_b| over equal-width confidence bins (Naeini et al. 2015;
+    Guo et al. 2017, Eq. 3). 0 for a perfectly calibrated classifier."""
+    b = calibration_bins(probs, labels, bins)
+    return float((b["count"] / b["count"].sum() * (b["accuracy"] - b["confidence"]).abs()).sum())
+
+
 def warmup_cosine(optimizer: torch.optim.Optimizer, warmup: int, total: int, final: float = 0.1
                   ) -> torch.optim.lr_scheduler.LRScheduler:
     """Linear warm-up over ``warmup`` steps, then a cosine decay to ``final`` × the learning rate at ``total``.
