@@ -147,3 +147,15 @@ def test_split_maps_inputs_and_moves_tensors_only():
     assert flat.x_train.shape == (4, 4) and flat.y_test is split.y_test and flat.name == "tiny"
     words = data.Split(["a", "b"], torch.tensor([0, 1]), ["c"], torch.tensor([1]), "words", ("no", "yes")).to("cpu")
     assert words.x_train == ["a", "b"] and repr(words) == "Split(words: train 2 texts, test 1 texts; no, yes)"
+
+
+def test_labelled_subset_is_stratified_seeded_and_checked():
+    y = torch.arange(10).repeat(20)
+    idx = data.labelled_subset(y, 3, "labels")
+    assert torch.bincount(y[idx], minlength=10).tolist() == [3] * 10
+    assert torch.equal(idx, data.labelled_subset(y, 3, "labels"))
+    assert not torch.equal(idx, data.labelled_subset(y, 3, "other labels"))
+    uneven = data.labelled_subset(y, [2, 3] * 5, "labels")
+    assert torch.bincount(y[uneven], minlength=10).tolist() == [2, 3] * 5
+    with pytest.raises(ValueError, match="examples a class"):
+        data.labelled_subset(y, 21, "labels")

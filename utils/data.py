@@ -9,7 +9,7 @@ an online and an offline source follows :func:`online_at_full`: online at the ``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -177,6 +177,20 @@ def cifar10() -> Split:
     ds = hf_load(HF_CIFAR10, "CIFAR-10",
                   "offline there is no copy of CIFAR-10: use mnist() instead, or run on Colab.")
     return hf_images_to_split(ds["train"], ds["test"], name="cifar10", image_column="img")
+
+
+def labelled_subset(y: torch.Tensor, per_class: int | Sequence[int], purpose: str) -> torch.Tensor:
+    """Indices of a small labelled set drawn stratified from labels ``y``: ``per_class`` examples of every class
+    (or ``per_class[c]`` of class ``c``), without replacement, with the generator of ``purpose`` — so every
+    method compared on the same purpose sees the same examples."""
+    rng = repro.rng(purpose)
+    labels = y.cpu().numpy()
+    counts = [per_class] * (int(labels.max()) + 1) if isinstance(per_class, int) else list(per_class)
+    available = np.bincount(labels, minlength=len(counts))
+    if any(m > n for m, n in zip(counts, available)):
+        raise ValueError(f"asked for {counts} examples a class, but the classes have {available.tolist()}")
+    picked = [rng.choice(np.flatnonzero(labels == c), m, replace=False) for c, m in enumerate(counts)]
+    return torch.from_numpy(np.concatenate(picked)).to(y.device)
 
 
 def batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = True,
