@@ -159,3 +159,17 @@ def test_labelled_subset_is_stratified_seeded_and_checked():
     assert torch.bincount(y[uneven], minlength=10).tolist() == [2, 3] * 5
     with pytest.raises(ValueError, match="examples a class"):
         data.labelled_subset(y, 21, "labels")
+
+
+def test_hf_load_passes_its_options_and_explains_a_failure(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    seen = {}
+
+    def fake_load(repo, **kwargs):
+        seen.update(repo=repo, **kwargs)
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    with pytest.raises(data.DataUnavailable, match="needs the network once.*bundled"):
+        data.hf_load("some/repo", "the table", "use the bundled one.", data_files="a.csv")
+    assert seen == {"repo": "some/repo", "data_files": "a.csv"}

@@ -136,14 +136,15 @@ def hf_images_to_split(train, test, name: str, image_column: str = "image", labe
     return _to_split(x_train, y_train, x_test, y_test, side=x_train.shape[1], scale=255.0, name=name)
 
 
-def hf_load(repo: str, what: str, offline_hint: str):
-    """``datasets.load_dataset(repo)`` (cached after the first download), or a DataUnavailable that says what to do instead."""
+def hf_load(repo: str, what: str, offline_hint: str, **kwargs):
+    """``datasets.load_dataset(repo, **kwargs)`` (cached after the first download; e.g. ``data_files=`` for one
+    file of a repository), or a DataUnavailable that says what to do instead."""
     try:
         import datasets
     except ImportError:
         raise DataUnavailable(f"{what} needs the 'datasets' package: `pip install datasets`.") from None
     try:
-        return datasets.load_dataset(repo)
+        return datasets.load_dataset(repo, **kwargs)
     except Exception as err:  # the hub raises many kinds of errors when offline
         raise DataUnavailable(
             f"could not load {repo!r} from the Hugging Face Hub ({type(err).__name__}). "
