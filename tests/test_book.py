@@ -31,7 +31,7 @@ def test_scoreboard_groups_claims_by_part():
     page = render(records)
     assert page.index("Part 1") < page.index("Part 2")
     assert "2 of 2 paper statements reproduced" in page and "1 of 2 regression bars pass" in page
-    assert page.count("<tr>") == 4
+    assert sum(t.split("</table>")[0].count("<tr>") for t in page.split("<table class='scoreboard'>")[1:]) == 4
     assert "notebooks/02_milestones/04_alexnet_relu_dropout.html" in page
     assert "04_alexnet_relu_dropout" in page and "3.5 ×" in page and "❌ FAIL" in page and "uncalibrated" in page
 
@@ -48,6 +48,20 @@ def test_seed_ranges_come_from_the_sweep(tmp_path):
     (tmp_path / "seeds-smoke.json").write_text(json.dumps(sweep))
     page = render([record("02_milestones/04_alexnet_relu_dropout")], results=tmp_path)
     assert "seeds: 2.5 … 4.25, 5 seeds" in page and "5 of 5 seeds" in page and "uncalibrated" not in page.split("</p>", 1)[1]
+
+
+def test_the_summary_gives_each_chapter_its_verdicts_and_tightest_bar(tmp_path):
+    claim = {"statement": [1.0, None], "passed_all": True, "margin_ok": True, "margin_needed": 0.1}
+    sweep = {"budget": "smoke", "margin_rule": "r", "chapters": {"02_milestones/09_batchnorm": {
+        "runs": [{"seed": s} for s in range(5)],
+        "claims": [{**claim, "name": "speed-up", "min": 9, "max": 15, "reproduced_on": 5, "margin_distance": 0.5},
+                   {**claim, "name": "accuracy", "min": 0.8, "max": 0.9, "reproduced_on": 4, "margin_distance": 0.2}]}}}
+    (tmp_path / "seeds-smoke.json").write_text(json.dumps(sweep))
+    page = render([record("02_milestones/09_batchnorm")], results=tmp_path)
+    summary = page.split("<table class='scoreboard-summary'>")[1].split("</table>")[0]
+    row = next(r for r in summary.split("<tr>") if "09_batchnorm" in r)
+    assert "1 of 2 (1 on some seeds)" in row and "✅ 0.2 / 0.1 (accuracy)" in row and "no seed sweep" in row
+    assert summary.count("<tr>") == 1 + sum(1 for _ in (ROOT / "notebooks").rglob("*.ipynb"))
 
 
 def test_a_stopped_chapter_shows_the_claims_it_never_reached(tmp_path):
@@ -93,3 +107,31 @@ def test_book_structure_builds_without_warnings():
     for nb in (ROOT / "notebooks").rglob("*.ipynb"):
         assert (html / nb.relative_to(ROOT).with_suffix(".html")).is_file()
     assert snapshot() == before, "the build wrote or changed files outside _build/"
+
+
+def test_every_chapter_has_its_cost_box_from_the_committed_measurements():
+    import results
+    for chapter in [d.removeprefix("notebooks/") for _, docs in scoreboard.chapters_by_part(ROOT / "_toc.yml")
+                    for d in docs if d.startswith("notebooks/")]:
+        box = results.cost_box(chapter)
+        assert "What this chapter costs" in box
+        for budget in ("smoke", "standard"):
+            assert f"{budget} 20" in box, f"{chapter} has no {budget} measurement: run tools/bench.py --budget {budget} --write-page"
+
+
+def test_a_cost_box_says_what_was_not_measured(tmp_path):
+    import results
+    bench = {"budget": "smoke", "machine": "x86_64 with 2 cores, 2026-12-03",
+             "chapters": [{"chapter": "02_milestones/09_batchnorm", "wall_s": 75.0, "peak_mib": 1200, "date": "2026-12-02"}]}
+    (tmp_path / "bench-smoke.json").write_text(json.dumps(bench))
+    box = results.cost_box("02_milestones/09_batchnorm", tmp_path)
+    assert "1 min 15 s" in box and "1,200 MiB" in box and "on x86_64 with 2 cores (smoke 2026-12-02)" in box
+    assert box.count("not measured yet") == 2 and "standard 20" not in box
+
+
+def test_a_chapter_page_ends_with_its_own_claims_only():
+    records = [record("02_milestones/09_batchnorm", name="steps, plain / batch-norm"),
+               record("02_milestones/10_resnet", name="depth gain")]
+    end = scoreboard.chapter_claims("02_milestones/09_batchnorm", records, ROOT / "no-results")
+    assert "How this chapter fared" in end and "steps, plain / batch-norm" in end and "depth gain" not in end
+    assert end.count("<tr><td>") == 1 and scoreboard.chapter_claims("02_milestones/07_adam", records) == ""

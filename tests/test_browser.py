@@ -89,6 +89,16 @@ def test_every_page_loads_with_its_figures_math_and_links(built_book):
     assert (ARTIFACTS / "chapter.png").stat().st_size > 10_000
 
 
+def test_every_chapter_page_shows_its_cost_box_and_ends_with_its_claims(built_book):
+    for page in (p for p in toc_pages() if p.startswith("notebooks/")):
+        text = (built_book / page).read_text()
+        article = text.index("<article")
+        box, first_heading = text.find("What this chapter costs", article), text.find("<h2", article)
+        assert box > 0, f"{page} has no cost box"
+        assert first_heading < 0 or box < first_heading, f"{page}: the cost box is not under the title"
+        assert "How this chapter fared" in text, f"{page} does not end with its claims"
+
+
 def test_scoreboard_has_a_row_per_claim(built_book):
     entries = [json.loads(line) for f in LEDGER.glob("*.jsonl") for line in f.read_text().splitlines()]
     claims = [e for e in entries if e["kind"] == "claim"]
@@ -96,7 +106,8 @@ def test_scoreboard_has_a_row_per_claim(built_book):
     chapters = {c["chapter"] for c in claims}
     assert chapters == {p.removeprefix("notebooks/").removesuffix(".html") for p in toc_pages() if p.startswith("notebooks/")}
     page = (built_book / "book" / "scoreboard.html").read_text()
-    assert page.count("<tr><td>") == len(claims)
+    detail = [t.split("</table>")[0] for t in page.split("<table class='scoreboard'>")[1:]]
+    assert sum(t.count("<tr><td>") for t in detail) == len(claims)
     for claim in claims:
         assert html.escape(claim["name"]) in page
 

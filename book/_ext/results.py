@@ -6,7 +6,8 @@
 * ``seeds-<budget>.json`` (``tools/seeds.py --budget B``): the Robustness tables — per claim the range over
   the seeds, the bar, and the worst seed's distance to it against the calibration rule's margin.
 
-The page shows the data as committed: nothing is parsed back from Markdown.
+The page shows the data as committed: nothing is parsed back from Markdown. The same data gives every chapter
+page its cost box (time and peak memory at each budget, and the machine), placed under the chapter's title.
 """
 from __future__ import annotations
 
@@ -97,6 +98,47 @@ def render(results: Path = RESULTS) -> str:
     return "\n".join(parts)
 
 
+def _where(measured: list[tuple[str, str, str]]) -> str:
+    """'on <machine> (smoke 2026-12-02, standard 2026-12-03)', or one machine per budget when they differ."""
+    if not measured:
+        return "(not yet)"
+    if len({m for _, m, _ in measured}) == 1:
+        return f"on {measured[0][1]} (" + ", ".join(f"{b} {d}" for b, _, d in measured) + ")"
+    return "; ".join(f"{b} on {m}, {d}" for b, m, d in measured)
+
+
+def cost_box(chapter: str, results: Path = RESULTS) -> str:
+    """HTML of the small box under a chapter's title: its time and peak memory at each budget, and where measured."""
+    times, memory, where = [], [], []
+    for budget in BUDGETS:
+        bench = _load(f"bench-{budget}.json", results)
+        row = next((c for c in bench["chapters"] if c["chapter"] == chapter), None) if bench else None
+        if row is None:
+            times.append("not measured yet")
+            memory.append("—")
+            continue
+        machine, latest = bench["machine"].rsplit(", ", 1)
+        times.append(_minutes(row["wall_s"]))
+        memory.append(f"{row['peak_mib']:,} MiB")
+        where.append((budget, machine, row.get("date", latest)))
+    table = html_table(["", *BUDGETS], [["run time", *times], ["peak memory", *memory]], css_class="table chapter-cost")
+    return ("<div class='admonition note chapter-cost' style='font-size: 0.85em'>"
+            "<p class='admonition-title'>What this chapter costs</p>" + table
+            + f"<p>Measured alone with <code>BOOK_SEED=0</code> {_where(where)}. Every chapter on the "
+              "<a href='../../book/benchmark.html'>Benchmark</a> page.</p></div>")
+
+
+def add_cost_box(app: Sphinx, doctree: nodes.document) -> None:
+    """Under the title of every chapter page (``notebooks/...``), its cost box; the page depends on the data."""
+    docname = app.env.docname
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if not docname.startswith("notebooks/") or section is None:
+        return
+    for path in sorted(RESULTS.glob("*.json")):          # the cost box, and the seed ranges of its claims
+        app.env.note_dependency(str(path))
+    section.insert(1, nodes.raw("", cost_box(docname.removeprefix("notebooks/")), format="html"))
+
+
 class BenchmarkDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         for path in sorted(RESULTS.glob("*.json")):
@@ -106,4 +148,5 @@ class BenchmarkDirective(SphinxDirective):
 
 def setup(app: Sphinx) -> dict:
     app.add_directive("benchmark", BenchmarkDirective)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("doctree-read", add_cost_box)
+    return {"version": "1.1", "env_version": 3, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -76,6 +76,46 @@ def _reproduced(r: Record, swept: dict | None) -> str:
     return text
 
 
+def _chapter_verdicts(claims: list[dict]) -> str:
+    """'k of n' paper statements reproduced on every seed (and how many on some), n = claims with a statement."""
+    stated = [c for c in claims if c.get("statement") is not None]
+    if not stated:
+        return "no published statement"
+    every = sum(c["reproduced_on"] == c["n_seeds"] for c in stated)
+    some = sum(0 < c["reproduced_on"] < c["n_seeds"] for c in stated)
+    return f"{every} of {len(stated)}" + (f" ({some} on some seeds)" if some else "")
+
+
+def _tightest(claims: list[dict]) -> str:
+    """The claim whose worst seed lies closest to its bar, as distance / the margin the rule needs."""
+    scored = [c for c in claims if "margin_distance" in c]
+    if not scored:
+        return "—"
+    c = min(scored, key=lambda c: c["margin_distance"] / c["margin_needed"] if c["margin_needed"] else float("inf"))
+    ok = "✅" if c.get("passed_all") and c.get("margin_ok") else "❌"
+    return f"{ok} {c['margin_distance']:.3g} / {c['margin_needed']:.3g} ({c['name']})"
+
+
+def chapter_summary(srcdir: Path, title, link, results: Path = RESULTS) -> str:
+    """One row per chapter: claims, paper statements reproduced on every seed and the tightest bar, per budget."""
+    sweeps = {b: sweep_of(b, results) for b in ("smoke", "standard")}
+    rows = []
+    for _, docnames in chapters_by_part(srcdir / "_toc.yml"):
+        for docname in (d for d in docnames if d.startswith("notebooks/")):
+            chapter = docname.removeprefix("notebooks/")
+            cells = [Html(f"<a href='{link(docname)}'>{title(docname)}</a>")]
+            for budget, sweep in sweeps.items():
+                claims = list(sweep.get(chapter, {}).values())
+                cells += ([str(len(claims)), _chapter_verdicts(claims), _tightest(claims)] if claims
+                          else ["—", "no seed sweep", "—"])
+            rows.append(cells)
+    header = ["chapter", "claims (smoke)", "paper reproduced, every seed (smoke)", "tightest bar (smoke)",
+              "claims (standard)", "paper reproduced, every seed (standard)", "tightest bar (standard)"]
+    return ("<h2>Chapter by chapter</h2><p>From the seed sweeps (5 seeds at smoke, 3 at standard). "
+            "<em>Tightest bar</em>: the claim whose worst seed lies closest to its bar — that distance against the "
+            "margin the calibration rule needs.</p>" + html_table(header, rows, css_class="scoreboard-summary"))
+
+
 def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, results: Path = RESULTS) -> str:
     """HTML of the scoreboard: a summary line, then one table per part, a row per claim."""
     if not records and not stops:
@@ -90,12 +130,13 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
            f"at budget {', '.join(budgets) or '—'}; {sum(r.passed for r in records)} of {len(records)} regression bars "
            f"pass; {len(records) - len(stated)} claims have no published statement. "
            + (f"Bars calibrated by the seed sweep of {', '.join(calibrated)}." if calibrated
-              else "No seed sweep covers this budget: its bars are uncalibrated.") + "</p>"]
+              else "No seed sweep covers this budget: its bars are uncalibrated.") + "</p>",
+           chapter_summary(srcdir, title, link, results), "<h2>Every claim of this build</h2>"]
     by_chapter: dict[str, list[Record]] = {}
     for record in records:
         by_chapter.setdefault(record.chapter, []).append(record)
     stopped = {s.chapter: s.error for s in stops}
-    header = ["chapter", "claim", "measured", "bar", "paper's statement reproduced?", "paper (source)"]
+    header = ["chapter", "claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"]
     for caption, docnames in chapters_by_part(srcdir / "_toc.yml"):
         rows = []
         for docname in docnames:
@@ -104,17 +145,39 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
             chapter_records = by_chapter.get(chapter, [])
             for r in chapter_records:
                 swept = sweeps.get(r.budget, {}).get(chapter, {}).get(r.name)
-                rows.append([name, r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept),
-                             f"{r.paper} ({r.source})"])
+                rows.append([name, r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source])
             if chapter in stopped:
                 seen = {r.name for r in chapter_records}
                 missing = [n for b in budgets for n in sweeps[b].get(chapter, {}) if n not in seen]
                 rows.append([name, Html(f"<strong>stopped</strong>: {stopped[chapter]}"),
                              "not reached: " + ("; ".join(missing) if missing else "(no sweep lists them)"),
-                             "❌ stopped", "—", "—"])
+                             "❌ stopped", "—", "—", "—"])
         if rows:
-            out.append(f"<h2>{caption}</h2>" + html_table(header, rows, css_class="scoreboard"))
+            out.append(f"<h3>{caption}</h3>" + html_table(header, rows, css_class="scoreboard"))
     return "\n".join(out)
+
+
+def chapter_claims(chapter: str, records: list[Record], results: Path = RESULTS) -> str:
+    """The end of a chapter page: its Scoreboard rows — each claim's value, seed range and both verdicts."""
+    mine = [r for r in records if r.chapter == chapter]
+    if not mine:
+        return ""
+    rows = []
+    for r in mine:
+        swept = sweep_of(r.budget, results).get(chapter, {}).get(r.name)
+        rows.append([r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source])
+    return ("<h2>How this chapter fared</h2><p>Its rows of the <a href='../../book/scoreboard.html'>Scoreboard</a>, "
+            f"from this build at budget {', '.join(sorted({r.budget for r in mine}))}.</p>"
+            + html_table(["claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"], rows,
+                         css_class="scoreboard chapter-claims"))
+
+
+def add_chapter_claims(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if docname.startswith("notebooks/") and section is not None:
+        text = chapter_claims(docname.removeprefix("notebooks/"), read_ledger())
+        if text:
+            section.append(nodes.raw("", text, format="html"))
 
 
 def fill_placeholders(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -138,5 +201,6 @@ def setup(app: Sphinx) -> dict:
     app.add_node(scoreboard_placeholder)
     app.add_directive("scoreboard", ScoreboardDirective)
     app.connect("doctree-resolved", fill_placeholders)
+    app.connect("doctree-resolved", add_chapter_claims)
     app.connect("env-get-outdated", reread_scoreboard)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
