@@ -113,7 +113,7 @@ def test_every_chapter_has_its_cost_box_from_the_committed_measurements():
     import results
     for chapter in [d.removeprefix("notebooks/") for _, docs in scoreboard.chapters_by_part(ROOT / "_toc.yml")
                     for d in docs if d.startswith("notebooks/")]:
-        box = results.cost_box(chapter)
+        box = results.cost_box(chapter, "benchmark.html")
         assert "What this chapter costs" in box
         for budget in ("smoke", "standard"):
             assert f"{budget} 20" in box, f"{chapter} has no {budget} measurement: run tools/bench.py --budget {budget} --write-page"
@@ -124,14 +124,15 @@ def test_a_cost_box_says_what_was_not_measured(tmp_path):
     bench = {"budget": "smoke", "machine": "x86_64 with 2 cores, 2026-12-03",
              "chapters": [{"chapter": "02_milestones/09_batchnorm", "wall_s": 75.0, "peak_mib": 1200, "date": "2026-12-02"}]}
     (tmp_path / "bench-smoke.json").write_text(json.dumps(bench))
-    box = results.cost_box("02_milestones/09_batchnorm", tmp_path)
-    assert "1 min 15 s" in box and "1,200 MiB" in box and "on x86_64 with 2 cores (smoke 2026-12-02)" in box
+    box = results.cost_box("02_milestones/09_batchnorm", "../../book/benchmark.html", tmp_path)
+    assert "href='../../book/benchmark.html'" in box and "1 min 15 s" in box and "1,200 MiB" in box and "on x86_64 with 2 cores (smoke 2026-12-02)" in box
     assert box.count("not measured yet") == 2 and "standard 20" not in box
 
 
 def test_a_chapter_page_ends_with_its_own_claims_only():
     records = [record("02_milestones/09_batchnorm", name="steps, plain / batch-norm"),
                record("02_milestones/10_resnet", name="depth gain")]
-    end = scoreboard.chapter_claims("02_milestones/09_batchnorm", records, ROOT / "no-results")
+    end = scoreboard.chapter_claims("02_milestones/09_batchnorm", records, "scoreboard.html", ROOT / "no-results")
     assert "How this chapter fared" in end and "steps, plain / batch-norm" in end and "depth gain" not in end
-    assert end.count("<tr><td>") == 1 and scoreboard.chapter_claims("02_milestones/07_adam", records) == ""
+    assert end.count("<tr><td>") == 1 and "href='scoreboard.html'" in end
+    assert scoreboard.chapter_claims("02_milestones/07_adam", records, "scoreboard.html") == ""

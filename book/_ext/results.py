@@ -107,7 +107,7 @@ def _where(measured: list[tuple[str, str, str]]) -> str:
     return "; ".join(f"{b} on {m}, {d}" for b, m, d in measured)
 
 
-def cost_box(chapter: str, results: Path = RESULTS) -> str:
+def cost_box(chapter: str, benchmark_uri: str, results: Path = RESULTS) -> str:
     """HTML of the small box under a chapter's title: its time and peak memory at each budget, and where measured."""
     times, memory, where = [], [], []
     for budget in BUDGETS:
@@ -125,7 +125,7 @@ def cost_box(chapter: str, results: Path = RESULTS) -> str:
     return ("<div class='admonition note chapter-cost' style='font-size: 0.85em'>"
             "<p class='admonition-title'>What this chapter costs</p>" + table
             + f"<p>Measured alone with <code>BOOK_SEED=0</code> {_where(where)}. Every chapter on the "
-              "<a href='../../book/benchmark.html'>Benchmark</a> page.</p></div>")
+              f"<a href='{benchmark_uri}'>Benchmark</a> page.</p></div>")
 
 
 def add_cost_box(app: Sphinx, doctree: nodes.document) -> None:
@@ -136,7 +136,8 @@ def add_cost_box(app: Sphinx, doctree: nodes.document) -> None:
         return
     for path in sorted(RESULTS.glob("*.json")):          # the cost box, and the seed ranges of its claims
         app.env.note_dependency(str(path))
-    section.insert(1, nodes.raw("", cost_box(docname.removeprefix("notebooks/")), format="html"))
+    box = cost_box(docname.removeprefix("notebooks/"), app.builder.get_relative_uri(docname, "book/benchmark"))
+    section.insert(1, nodes.raw("", box, format="html"))
 
 
 class BenchmarkDirective(SphinxDirective):
@@ -149,4 +150,4 @@ class BenchmarkDirective(SphinxDirective):
 def setup(app: Sphinx) -> dict:
     app.add_directive("benchmark", BenchmarkDirective)
     app.connect("doctree-read", add_cost_box)
-    return {"version": "1.1", "env_version": 3, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1.1", "env_version": 4, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -76,6 +76,14 @@ def _reproduced(r: Record, swept: dict | None) -> str:
     return text
 
 
+def _claim_cells(r: Record, swept: dict | None) -> list[str]:
+    """A claim's cells on the Scoreboard and at the end of its chapter: name, value, both verdicts, paper, source."""
+    return [r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source]
+
+
+CLAIM_HEADER = ["claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"]
+
+
 def _chapter_verdicts(claims: list[dict]) -> str:
     """'k of n' paper statements reproduced on every seed (and how many on some), n = claims with a statement."""
     stated = [c for c in claims if c.get("statement") is not None]
@@ -136,7 +144,7 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
     for record in records:
         by_chapter.setdefault(record.chapter, []).append(record)
     stopped = {s.chapter: s.error for s in stops}
-    header = ["chapter", "claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"]
+    header = ["chapter", *CLAIM_HEADER]
     for caption, docnames in chapters_by_part(srcdir / "_toc.yml"):
         rows = []
         for docname in docnames:
@@ -145,7 +153,7 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
             chapter_records = by_chapter.get(chapter, [])
             for r in chapter_records:
                 swept = sweeps.get(r.budget, {}).get(chapter, {}).get(r.name)
-                rows.append([name, r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source])
+                rows.append([name, *_claim_cells(r, swept)])
             if chapter in stopped:
                 seen = {r.name for r in chapter_records}
                 missing = [n for b in budgets for n in sweeps[b].get(chapter, {}) if n not in seen]
@@ -157,25 +165,24 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
     return "\n".join(out)
 
 
-def chapter_claims(chapter: str, records: list[Record], results: Path = RESULTS) -> str:
+def chapter_claims(chapter: str, records: list[Record], scoreboard_uri: str, results: Path = RESULTS) -> str:
     """The end of a chapter page: its Scoreboard rows — each claim's value, seed range and both verdicts."""
     mine = [r for r in records if r.chapter == chapter]
     if not mine:
         return ""
-    rows = []
-    for r in mine:
-        swept = sweep_of(r.budget, results).get(chapter, {}).get(r.name)
-        rows.append([r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source])
-    return ("<h2>How this chapter fared</h2><p>Its rows of the <a href='../../book/scoreboard.html'>Scoreboard</a>, "
-            f"from this build at budget {', '.join(sorted({r.budget for r in mine}))}.</p>"
-            + html_table(["claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"], rows,
-                         css_class="scoreboard chapter-claims"))
+    budgets = sorted({r.budget for r in mine})
+    swept = {b: sweep_of(b, results).get(chapter, {}) for b in budgets}
+    rows = [_claim_cells(r, swept[r.budget].get(r.name)) for r in mine]
+    return (f"<h2>How this chapter fared</h2><p>Its rows of the <a href='{scoreboard_uri}'>Scoreboard</a>, "
+            f"from this build at budget {', '.join(budgets)}.</p>"
+            + html_table(CLAIM_HEADER, rows, css_class="scoreboard chapter-claims"))
 
 
 def add_chapter_claims(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     section = next(iter(doctree.findall(nodes.section)), None)
     if docname.startswith("notebooks/") and section is not None:
-        text = chapter_claims(docname.removeprefix("notebooks/"), read_ledger())
+        text = chapter_claims(docname.removeprefix("notebooks/"), read_ledger(),
+                              app.builder.get_relative_uri(docname, "book/scoreboard"))
         if text:
             section.append(nodes.raw("", text, format="html"))
 
