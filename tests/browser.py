@@ -71,6 +71,46 @@ def prose_in_math(page_html: str) -> list[str]:
     return found
 
 
+def real_alt(alt: str) -> bool:
+    """Alt text a screen reader can use: present, and not the file's name (what Sphinx writes when none is given)."""
+    alt = alt.strip()
+    return bool(alt) and not re.search(r"\.(png|jpe?g|svg|gif)$", alt)
+
+
+# An exercise (sphinx-exercise) and the collapsed solution that names it: after sphinx-togglebutton has run,
+# everything of the solution but its title takes no space on the page.
+EXERCISES_JS = """() => {
+  const solutions = [...document.querySelectorAll('article .solution')].map(s => ({
+    target: (s.querySelector('.admonition-title a') || {hash: ''}).hash.slice(1),
+    hidden: s.classList.contains('dropdown') && [...s.children]
+      .filter(c => !c.classList.contains('admonition-title')).every(c => c.offsetHeight === 0)}));
+  return [...document.querySelectorAll('article .exercise')].map(e => [e.id,
+    solutions.some(s => s.target === e.id && s.hidden)]);
+}"""
+
+
+def unsolved_exercises(page) -> list[str]:
+    """Ids of the page's exercises without a solution that is there and collapsed."""
+    return [label for label, solved in page.evaluate(EXERCISES_JS) if not solved]
+
+
+MAX_CELL_LINES = 4
+# The Scoreboard's tables (its summary, its detail tables, a chapter's own rows): lines of text per cell.
+CELL_LINES_JS = """els => els.map(td => {
+  const s = getComputedStyle(td);
+  const line = parseFloat(s.lineHeight) || 1.2 * parseFloat(s.fontSize);
+  const range = document.createRange();
+  range.selectNodeContents(td);                          // the text's own height, not the row's
+  const height = range.getBoundingClientRect().height;
+  return [Math.round(height / line), td.innerText.slice(0, 60)];
+})"""
+
+
+def wrapped_cells(page) -> list[tuple[int, str]]:
+    """(lines, start of text) of every cell of the page's claim tables, at the page's current width."""
+    return page.eval_on_selector_all("table.scoreboard td, table.scoreboard-summary td", CELL_LINES_JS)
+
+
 def is_local(url: str) -> bool:
     return urlparse(url).hostname in {"127.0.0.1", "localhost"}
 
@@ -107,8 +147,13 @@ def check_page(page, url: str) -> dict:
         page.goto(url, wait_until="load")
         page.wait_for_timeout(300)
         images = page.eval_on_selector_all(
-            "main img, article img", "els => els.map(e => [e.currentSrc, e.naturalWidth, e.naturalHeight])")
-        errors += [f"broken image {src}" for src, w, h in images if not (w > 0 and h > 0)]
+            "main img, article img",
+            "els => els.map(e => [e.currentSrc, e.naturalWidth, e.naturalHeight, e.getAttribute('alt') || ''])")
+        errors += [f"broken image {src}" for src, w, h, _ in images if not (w > 0 and h > 0)]
+        errors += [f"a figure without alt text: {src}" for src, _, _, alt in images if not real_alt(alt)]
+        errors += [f"exercise {e} has no collapsed solution" for e in unsolved_exercises(page)]
+        errors += [f"a table cell wraps to {n} lines (at most {MAX_CELL_LINES}): {text!r}"
+                   for n, text in wrapped_cells(page) if n > MAX_CELL_LINES]
         has_math_source = page.eval_on_selector_all("div.math, span.math", "els => els.length") > 0
         if has_math_source:
             try:

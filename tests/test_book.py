@@ -31,7 +31,10 @@ def test_scoreboard_groups_claims_by_part():
     page = render(records)
     assert page.index("Part 1") < page.index("Part 2")
     assert "2 of 2 paper statements reproduced" in page and "1 of 2 regression bars pass" in page
-    assert sum(t.split("</table>")[0].count("<tr>") for t in page.split("<table class='scoreboard'>")[1:]) == 4
+    detail = [t.split("</table>")[0] for t in page.split("<table class='scoreboard'>")[1:]]
+    assert len(detail) == 2 and sum(t.count("<tr class='claim'>") for t in detail) == 2
+    assert all(t.count("<tr class='chapter'>") == 1 and t.count("<tr class='paper'>") == 1 for t in detail)
+    assert "Paper: 6x</span> · <span class='source'>Krizhevsky et al. 2012" in page
     assert "notebooks/02_milestones/04_alexnet_relu_dropout.html" in page
     assert "04_alexnet_relu_dropout" in page and "3.5 ×" in page and "❌ FAIL" in page and "uncalibrated" in page
 
@@ -47,7 +50,7 @@ def test_seed_ranges_come_from_the_sweep(tmp_path):
         "claims": [{"name": "speed-up", "min": 2.5, "max": 4.25, "reproduced_on": 5}]}}}
     (tmp_path / "seeds-smoke.json").write_text(json.dumps(sweep))
     page = render([record("02_milestones/04_alexnet_relu_dropout")], results=tmp_path)
-    assert "seeds: 2.5 … 4.25, 5 seeds" in page and "5 of 5 seeds" in page and "uncalibrated" not in page.split("</p>", 1)[1]
+    assert "5 seeds: 2.5 … 4.25" in page and "5 of 5 seeds" in page and "uncalibrated" not in page.split("</p>", 1)[1]
 
 
 def test_the_summary_gives_each_chapter_its_verdicts_and_tightest_bar(tmp_path):
@@ -60,7 +63,7 @@ def test_the_summary_gives_each_chapter_its_verdicts_and_tightest_bar(tmp_path):
     page = render([record("02_milestones/09_batchnorm")], results=tmp_path)
     summary = page.split("<table class='scoreboard-summary'>")[1].split("</table>")[0]
     row = next(r for r in summary.split("<tr>") if "09_batchnorm" in r)
-    assert "1 of 2 (1 on some seeds)" in row and "✅ 0.2 / 0.1 (accuracy)" in row and "no seed sweep" in row
+    assert "1 of 2 (1 on some seeds)" in row and "✅ 0.2 / 0.1 <span class='claim-name' title='accuracy'>(accuracy)</span>" in row and "no seed sweep" in row
     assert summary.count("<tr>") == 1 + sum(1 for _ in (ROOT / "notebooks").rglob("*.ipynb"))
 
 
@@ -134,5 +137,5 @@ def test_a_chapter_page_ends_with_its_own_claims_only():
                record("02_milestones/10_resnet", name="depth gain")]
     end = scoreboard.chapter_claims("02_milestones/09_batchnorm", records, "scoreboard.html", ROOT / "no-results")
     assert "How this chapter fared" in end and "steps, plain / batch-norm" in end and "depth gain" not in end
-    assert end.count("<tr><td>") == 1 and "href='scoreboard.html'" in end
+    assert end.count("<tr class='claim'>") == 1 and "href='scoreboard.html'" in end
     assert scoreboard.chapter_claims("02_milestones/07_adam", records, "scoreboard.html") == ""

@@ -2,6 +2,7 @@
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,15 +45,23 @@ def executed(page: str) -> bool:
 
 
 def sample_ledger(directory: Path) -> list[claims.Record]:
-    """One claim per unexecuted chapter of the toc, written where the build reads the ledger."""
+    """For each unexecuted chapter of the toc, its claims as the committed smoke seed sweep has them (the value
+    of its first seed), written where the build reads the ledger: the Scoreboard shows the real names, papers
+    and sources at their real lengths. A chapter that no sweep covers gets one sample claim."""
     directory.mkdir(parents=True, exist_ok=True)
+    sweep = json.loads((ROOT / "book" / "results" / "seeds-smoke.json").read_text())["chapters"]
     records = []
     for rel in toc_pages():
         if rel.startswith("notebooks/") and not executed(rel):
             chapter = rel.removeprefix("notebooks/").removesuffix(".html")
             ledger = claims.Chapter(chapter, directory=directory)
-            ledger.claim("sample claim", 1.0, bar=0.5, statement=claims.at_least(0.9), paper="p", source="s",
-                         show=False)
+            swept = sweep.get(chapter, {}).get("claims") or [dict(
+                name="sample claim", values=[1.0], bar=0.5, higher_is_better=True, statement=[0.9, None],
+                paper="p", source="s", unit="")]
+            for c in swept:
+                statement = None if c["statement"] is None else claims.Statement(*c["statement"])
+                ledger.claim(c["name"], c["values"][0], bar=c["bar"], higher_is_better=c["higher_is_better"],
+                             statement=statement, paper=c["paper"], source=c["source"], unit=c["unit"], show=False)
             records += ledger.records
     return records
 
@@ -107,7 +116,7 @@ def test_scoreboard_has_a_row_per_claim(built_book):
     assert chapters == {p.removeprefix("notebooks/").removesuffix(".html") for p in toc_pages() if p.startswith("notebooks/")}
     page = (built_book / "book" / "scoreboard.html").read_text()
     detail = [t.split("</table>")[0] for t in page.split("<table class='scoreboard'>")[1:]]
-    assert sum(t.count("<tr><td>") for t in detail) == len(claims)
+    assert sum(t.count("<tr class='claim'>") for t in detail) == len(claims)
     for claim in claims:
         assert html.escape(claim["name"]) in page
 
@@ -122,6 +131,37 @@ def test_widget_state_is_saved_in_the_executed_pages(built_book):
             assert "application/vnd.jupyter.widget-state+json" in page, rel
 
 
+def test_every_widget_of_an_executed_page_says_it_is_frozen_with_a_launch_button(built_book):
+    for rel in (r for r in toc_pages() if executed(r)):
+        page = (built_book / rel).read_text()
+        widgets = page.count('<script type="application/vnd.jupyter.widget-view+json">')
+        notes = re.findall(r"widget-note.*?</div>", page, re.S)
+        assert widgets and len(notes) == widgets, f"{rel}: {widgets} widgets, {len(notes)} notes"
+        assert all("responds when the notebook runs" in n and "colab.research.google.com" in n for n in notes), rel
+
+
+SEED_RANGE = re.compile(r"\(\d+ seeds: [^)]*\)")
+
+
+def appearances(value: float, text: str) -> int:
+    """How often ``value`` is written in ``text``, in the forms a chapter prints it (4 or 3 significant digits)."""
+    forms = {f"{value:.4g}", f"{value:.3g}"}
+    return max(len(re.findall(rf"(?<![\d.]){re.escape(form)}(?![\d])", text)) for form in forms)
+
+
+def test_a_claims_value_appears_at_most_twice_on_its_page(built_book):
+    """Its claim cell and the chapter's closing summary; a print that repeats it would be a third time."""
+    ledger = [json.loads(line) for f in LEDGER.glob("*.jsonl") for line in f.read_text().splitlines()]
+    for rel in (r for r in toc_pages() if executed(r)):
+        chapter = rel.removeprefix("notebooks/").removesuffix(".html")
+        page = (built_book / rel).read_text()
+        text = SEED_RANGE.sub("", html.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<article"):])))
+        for claim in (e for e in ledger if e["kind"] == "claim" and e["chapter"] == chapter):
+            if abs(claim["measured"]) >= 1e-3 and len(f"{claim['measured']:.3g}") >= 3:   # a distinctive number
+                n = appearances(claim["measured"], text)
+                assert n <= 2, f"{rel}: {claim['name']!r} = {claim['measured']:.4g} appears {n} times"
+
+
 def test_the_checker_catches_a_broken_page(tmp_path):
     (tmp_path / "good.html").write_text("<html><body><main><p>fine</p><a href='good.html'>self</a></main></body></html>")
     (tmp_path / "bad.html").write_text(
@@ -131,6 +171,23 @@ def test_the_checker_catches_a_broken_page(tmp_path):
     assert good["errors"] == []
     text = " ".join(bad["errors"])
     assert "broken image" in text and "dead link" in text and "script error" in text
+
+
+def test_the_checker_catches_a_figure_without_alt_an_open_solution_and_a_tall_cell(tmp_path):
+    long = " ".join(["a paper value that goes on and on"] * 12)
+    (tmp_path / "page.html").write_text(
+        "<html><body><main><article>"
+        "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' alt='../_images/plot.png'>"
+        "<div class='exercise admonition' id='ex-01-one'><p class='admonition-title'>Exercise 1</p></div>"
+        "<div class='solution dropdown admonition'><p class='admonition-title'><a href='#ex-01-one'>Solution</a></p>"
+        "<section><p>shown</p></section></div>"
+        "<div class='exercise admonition' id='ex-01-two'><p class='admonition-title'>Exercise 2</p></div>"
+        f"<table class='scoreboard' style='width: 300px'><tr><td>{long}</td></tr></table>"
+        "</article></main></body></html>")
+    (result,) = check_book(tmp_path, ["page.html"])
+    text = " ".join(result["errors"])
+    assert "without alt text" in text and "ex-01-one has no collapsed solution" in text
+    assert "ex-01-two has no collapsed solution" in text and "wraps to" in text
 
 
 def test_prose_typeset_as_math_is_caught():

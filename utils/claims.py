@@ -172,11 +172,20 @@ def verdict(passed: bool) -> str:
 
 
 def record_table(records: list[Record]) -> str:
-    """The table a notebook shows after each claim."""
-    header = ["claim", "measured", "bar", "result", "paper's statement", "reproduced", "paper (source)", "budget"]
-    rows = [[r.name, f"{_fmt(r.measured)} {r.unit}".strip(), r.comparison, verdict(r.passed), r.statement_text,
-             r.reproduced_text, f"{r.paper} ({r.source})", f"{r.budget}, BOOK_SEED={r.seed}"] for r in records]
-    return html_table(header, rows)
+    """The table a notebook shows after each claim: a row with the value and both verdicts, then a row across
+    the table with what the paper reported and where."""
+    header = ["claim", "measured", "bar", "paper's statement reproduced?", "budget"]
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"
+    body = ""
+    for r in records:
+        reproduced = (r.statement_text if r.statement is None
+                      else f"{r.statement_text}: {'✅ yes' if r.reproduced else '✖ not reproduced'}")
+        cells = [r.name, f"{_fmt(r.measured)} {r.unit}".strip(), f"{r.comparison}: {verdict(r.passed)}", reproduced,
+                 f"{r.budget}, BOOK_SEED={r.seed}"]
+        body += ("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+                 f"<tr class='paper'><td colspan='{len(header)}'>Paper: {html.escape(r.paper)} · "
+                 f"{html.escape(r.source)}</td></tr>")
+    return f"<table class='claims'>{head}{body}</table>"
 
 
 class Chapter:

@@ -11,6 +11,7 @@ been executed, so the tables show the claims of this build. The page holding it 
 """
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from utils.claims import Html, Record, Stop, html_table, read_ledger, read_stops, verdict
+from utils.claims import Html, Record, Stop, read_ledger, read_stops, verdict
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -59,7 +60,7 @@ def sweep_of(budget: str, results: Path = RESULTS) -> dict:
 def _value(r: Record, swept: dict | None) -> str:
     text = f"{r.measured:.4g} {r.unit}".strip()
     if swept:
-        text += f" (seeds: {swept['min']:.4g} … {swept['max']:.4g}, {swept['n_seeds']} seeds)"
+        text += f" ({swept['n_seeds']} seeds: {swept['min']:.4g} … {swept['max']:.4g})"
     return text
 
 
@@ -76,12 +77,27 @@ def _reproduced(r: Record, swept: dict | None) -> str:
     return text
 
 
-def _claim_cells(r: Record, swept: dict | None) -> list[str]:
-    """A claim's cells on the Scoreboard and at the end of its chapter: name, value, both verdicts, paper, source."""
-    return [r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept), r.paper, r.source]
+CLAIM_HEADER = ["claim", "measured (range over the seeds)", "bar", "paper's statement reproduced?"]
 
 
-CLAIM_HEADER = ["claim", "measured", "bar", "paper's statement reproduced?", "paper", "source"]
+def _row(cells: list[str], css_class: str = "") -> str:
+    """One table row of plain-text cells (escaped) or ``Html`` cells."""
+    tds = "".join(f"<td>{c if isinstance(c, Html) else html.escape(str(c))}</td>" for c in cells)
+    return f"<tr class='{css_class}'>{tds}</tr>" if css_class else f"<tr>{tds}</tr>"
+
+
+def _claim_rows(r: Record, swept: dict | None) -> str:
+    """A claim on the Scoreboard and at the end of its chapter: a row with its name, value and both verdicts,
+    then a row across the table with what the paper reported and, apart, where."""
+    paper = Html(f"<span class='paper'>Paper: {html.escape(r.paper)}</span> · "
+                 f"<span class='source'>{html.escape(r.source)}</span>")
+    return (_row([r.name, _value(r, swept), _bar(r, swept), _reproduced(r, swept)], "claim")
+            + f"<tr class='paper'><td colspan='{len(CLAIM_HEADER)}'>{paper}</td></tr>")
+
+
+def _table(header: list[str], body: str, css_class: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    return f"<table class='{css_class}'><tr>{head}</tr>{body}</table>"
 
 
 def _chapter_verdicts(claims: list[dict]) -> str:
@@ -94,6 +110,9 @@ def _chapter_verdicts(claims: list[dict]) -> str:
     return f"{every} of {len(stated)}" + (f" ({some} on some seeds)" if some else "")
 
 
+NAME_SHOWN = 40   # characters of a claim's name in the summary's "tightest bar" cell (the whole name on hover)
+
+
 def _tightest(claims: list[dict]) -> str:
     """The claim whose worst seed lies closest to its bar, as distance / the margin the rule needs."""
     scored = [c for c in claims if "margin_distance" in c]
@@ -101,7 +120,9 @@ def _tightest(claims: list[dict]) -> str:
         return "—"
     c = min(scored, key=lambda c: c["margin_distance"] / c["margin_needed"] if c["margin_needed"] else float("inf"))
     ok = "✅" if c.get("passed_all") and c.get("margin_ok") else "❌"
-    return f"{ok} {c['margin_distance']:.3g} / {c['margin_needed']:.3g} ({c['name']})"
+    name = c["name"] if len(c["name"]) <= NAME_SHOWN else c["name"][:NAME_SHOWN - 1].rstrip() + "…"
+    return Html(f"{ok} {c['margin_distance']:.3g} / {c['margin_needed']:.3g} "
+                f"<span class='claim-name' title='{html.escape(c['name'], quote=True)}'>({html.escape(name)})</span>")
 
 
 def chapter_summary(srcdir: Path, title, link, results: Path = RESULTS) -> str:
@@ -111,21 +132,22 @@ def chapter_summary(srcdir: Path, title, link, results: Path = RESULTS) -> str:
     for _, docnames in chapters_by_part(srcdir / "_toc.yml"):
         for docname in (d for d in docnames if d.startswith("notebooks/")):
             chapter = docname.removeprefix("notebooks/")
-            cells = [Html(f"<a href='{link(docname)}'>{title(docname)}</a>")]
+            cells = [Html(f"<a href='{link(docname)}'>{html.escape(title(docname))}</a>")]
             for budget, sweep in sweeps.items():
                 claims = list(sweep.get(chapter, {}).values())
                 cells += ([str(len(claims)), _chapter_verdicts(claims), _tightest(claims)] if claims
                           else ["—", "no seed sweep", "—"])
-            rows.append(cells)
+            rows.append(_row(cells))
     header = ["chapter", "claims (smoke)", "paper reproduced, every seed (smoke)", "tightest bar (smoke)",
               "claims (standard)", "paper reproduced, every seed (standard)", "tightest bar (standard)"]
     return ("<h2>Chapter by chapter</h2><p>From the seed sweeps (5 seeds at smoke, 3 at standard). "
             "<em>Tightest bar</em>: the claim whose worst seed lies closest to its bar — that distance against the "
-            "margin the calibration rule needs.</p>" + html_table(header, rows, css_class="scoreboard-summary"))
+            "margin the calibration rule needs.</p>" + _table(header, "".join(rows), "scoreboard-summary"))
 
 
 def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, results: Path = RESULTS) -> str:
-    """HTML of the scoreboard: a summary line, then one table per part, a row per claim."""
+    """HTML of the scoreboard: a summary line, the chapter-by-chapter table, then one table per part with a
+    heading row per chapter and two rows per claim."""
     if not records and not stops:
         return ("<p><em>No claims recorded yet: the ledger is filled when the book is built with "
                 "notebook execution (<code>make book</code>).</em></p>")
@@ -144,24 +166,25 @@ def render(records: list[Record], stops: list[Stop], srcdir: Path, title, link, 
     for record in records:
         by_chapter.setdefault(record.chapter, []).append(record)
     stopped = {s.chapter: s.error for s in stops}
-    header = ["chapter", *CLAIM_HEADER]
     for caption, docnames in chapters_by_part(srcdir / "_toc.yml"):
-        rows = []
+        body = []
         for docname in docnames:
             chapter = docname.removeprefix("notebooks/")
-            name = Html(f"<a href='{link(docname)}'>{title(docname)}</a>")
             chapter_records = by_chapter.get(chapter, [])
+            if not chapter_records and chapter not in stopped:
+                continue
+            body.append(f"<tr class='chapter'><th colspan='{len(CLAIM_HEADER)}'>"
+                        f"<a href='{link(docname)}'>{html.escape(title(docname))}</a></th></tr>")
             for r in chapter_records:
-                swept = sweeps.get(r.budget, {}).get(chapter, {}).get(r.name)
-                rows.append([name, *_claim_cells(r, swept)])
+                body.append(_claim_rows(r, sweeps.get(r.budget, {}).get(chapter, {}).get(r.name)))
             if chapter in stopped:
                 seen = {r.name for r in chapter_records}
                 missing = [n for b in budgets for n in sweeps[b].get(chapter, {}) if n not in seen]
-                rows.append([name, Html(f"<strong>stopped</strong>: {stopped[chapter]}"),
-                             "not reached: " + ("; ".join(missing) if missing else "(no sweep lists them)"),
-                             "❌ stopped", "—", "—", "—"])
-        if rows:
-            out.append(f"<h3>{caption}</h3>" + html_table(header, rows, css_class="scoreboard"))
+                body.append(_row([Html(f"<strong>stopped</strong>: {html.escape(stopped[chapter])}"),
+                                  "not reached: " + ("; ".join(missing) if missing else "(no sweep lists them)"),
+                                  "❌ stopped", "—"], "claim"))
+        if body:
+            out.append(f"<h3>{caption}</h3>" + _table(CLAIM_HEADER, "".join(body), "scoreboard"))
     return "\n".join(out)
 
 
@@ -172,10 +195,10 @@ def chapter_claims(chapter: str, records: list[Record], scoreboard_uri: str, res
         return ""
     budgets = sorted({r.budget for r in mine})
     swept = {b: sweep_of(b, results).get(chapter, {}) for b in budgets}
-    rows = [_claim_cells(r, swept[r.budget].get(r.name)) for r in mine]
+    body = "".join(_claim_rows(r, swept[r.budget].get(r.name)) for r in mine)
     return (f"<h2>How this chapter fared</h2><p>Its rows of the <a href='{scoreboard_uri}'>Scoreboard</a>, "
             f"from this build at budget {', '.join(budgets)}.</p>"
-            + html_table(CLAIM_HEADER, rows, css_class="scoreboard chapter-claims"))
+            + _table(CLAIM_HEADER, body, "scoreboard chapter-claims"))
 
 
 def add_chapter_claims(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -210,4 +233,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", fill_placeholders)
     app.connect("doctree-resolved", add_chapter_claims)
     app.connect("env-get-outdated", reread_scoreboard)
-    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2.1", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
