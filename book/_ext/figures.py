@@ -41,11 +41,14 @@ def figure_problems(doctree: nodes.document) -> list[tuple[nodes.image, str]]:
     return problems
 
 
+def _notebook(app: Sphinx, docname: str) -> dict:
+    return json.loads(Path(app.env.doc2path(docname)).read_text(encoding="utf-8"))
+
+
 def pending(app: Sphinx, docname: str) -> bool:
     """A chapter whose captions are still to be written says so (``"book": {"reader_pages_pending": true}`` in
     its metadata; ``tests/test_pages.py`` lists it as an expected failure until the flag goes)."""
-    notebook = json.loads(Path(app.env.doc2path(docname)).read_text(encoding="utf-8"))
-    return bool(notebook.get("metadata", {}).get("book", {}).get("reader_pages_pending"))
+    return bool(_notebook(app, docname).get("metadata", {}).get("book", {}).get("reader_pages_pending"))
 
 
 def check_figures(app: Sphinx, doctree: nodes.document) -> None:
@@ -63,8 +66,7 @@ def executed(app: Sphinx, docname: str) -> bool:
     if app.config.nb_execution_mode != "off" and not any(
             fnmatch(path, pattern) for pattern in app.config.nb_execution_excludepatterns):
         return True
-    cells = json.loads(Path(app.env.doc2path(docname)).read_text(encoding="utf-8")).get("cells", [])
-    return any(cell.get("outputs") for cell in cells)
+    return any(cell.get("outputs") for cell in _notebook(app, docname).get("cells", []))
 
 
 def unexecuted_figure(app: Sphinx, env, node: nodes.Element, contnode: nodes.Element) -> nodes.Element | None:
